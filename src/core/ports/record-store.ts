@@ -1,0 +1,108 @@
+// The record-store port: users, tokens, collections, items, revisions and the per-user change log.
+import type {
+  ChangeOutcome,
+  Collection,
+  DeviceToken,
+  NewCollection,
+  PreparedChange,
+  Revision,
+  StoredItem,
+  User,
+} from '../model.js';
+
+/** Identity of this store's data set; `epoch` starts at 1 and is bumped by restores. */
+export interface ServerIdentity {
+  id: string;
+  epoch: number;
+  createdAt: string;
+}
+
+/** Counts for /metrics. */
+export interface StoreStats {
+  users: number;
+  liveItems: number;
+  /** Approximate bytes the store occupies (file size or database size). */
+  bytes: number;
+}
+
+/**
+ * Durable storage of everything except photo bytes.
+ *
+ * Contract (checked by `describeRecordStore` in src/store/contract/record-store.contract.ts):
+ * - Every method that writes resolves only after the write is committed and durable (fsynced);
+ *   a rejected promise means nothing of that call was written.
+ * - Lookups return `null` (or an empty list) for "not found"; they never throw for it.
+ * - `applyChanges` applies each change atomically and in order, deciding each with
+ *   `decideChange` from core inside the same transaction as the write. Concurrent calls may be
+ *   grouped into one transaction and one fsync (group commit); results are as if they ran one
+ *   after another.
+ * - Every committed item change takes the user's next sequence number, which is also the new
+ *   item's `version`. Sequence numbers are strictly increasing per user and never reused, even
+ *   across several processes sharing one database.
+ * - A change whose `changeId` was already applied for this user is answered `duplicate`
+ *   without writing (retries are idempotent).
+ * - Writing over a live version keeps that version as a revision (`overwritten` or `deleted`);
+ *   a `conflict` keeps the losing change's content as a revision with its own sequence number.
+ * - Collection `count` and `digest` (core/digest.ts) are updated in the same transaction.
+ * - Ids reaching the store are already validated by core; the store must still treat them as
+ *   data (parameterised queries), never as paths or SQL.
+ */
+export interface RecordStore {
+  /** Human-readable name of the backend, e.g. `sqlite:/data/keepsake.db`. */
+  readonly description: string;
+
+  identity(): Promise<ServerIdentity>;
+
+  /** Creates the user and its collections in one transaction. Throws `user_exists` if the name is taken (even by a soft-deleted user). */
+  createUser(user: User, collections: NewCollection[]): Promise<User>;
+  getUser(id: string): Promise<User | null>;
+  /** Finds a user by exact name, including soft-deleted ones. */
+  findUserByName(name: string): Promise<User | null>;
+  listUsers(): Promise<User[]>;
+  /** Updates the given fields; throws `user_not_found`. */
+  updateUser(id: string, patch: Partial<Pick<User, 'passwordHash' | 'admin' | 'deletedAt'>>): Promise<User>;
+
+  createToken(token: DeviceToken): Promise<void>;
+  findTokenByHash(tokenHash: string): Promise<DeviceToken | null>;
+  listTokens(userId: string): Promise<DeviceToken[]>;
+  /** Returns false when the user has no token with that id. */
+  deleteToken(userId: string, tokenId: string): Promise<boolean>;
+  touchToken(tokenId: string, at: string): Promise<void>;
+
+  /** Throws `collection_exists` if the user already has a collection with that id (even deleted). */
+  createCollection(userId: string, collection: NewCollection, now: string): Promise<Collection>;
+  getCollection(userId: string, id: string): Promise<Collection | null>;
+  /** Ordered by creation time then id; soft-deleted ones only when asked. */
+  listCollections(userId: string, options?: { includeDeleted?: boolean }): Promise<Collection[]>;
+  /** Throws `collection_not_found`. */
+  updateCollection(userId: string, id: string, patch: { name?: string; deletedAt?: string | null }): Promise<Collection>;
+
+  /** See the contract above. One outcome per change, in order. */
+  applyChanges(userId: string, changes: PreparedChange[], now: string): Promise<ChangeOutcome[]>;
+  getItem(userId: string, collection: string, id: string): Promise<StoredItem | null>;
+  /** Items and tombstones with version > `afterSeq`, ascending by version, at most `limit`. */
+  listChanges(userId: string, afterSeq: number, limit: number): Promise<StoredItem[]>;
+  /** Items of a collection ascending by id after `afterId`, at most `limit`; tombstones only if asked. */
+  listItems(
+    userId: string,
+    collection: string,
+    options: { afterId?: string; limit: number; includeDeleted?: boolean },
+  ): Promise<StoredItem[]>;
+  /** The user's highest sequence number (0 for none). */
+  lastSeq(userId: string): Promise<number>;
+
+  /** Kept versions of one item, newest first. */
+  listRevisions(userId: string, collection: string, id: string): Promise<Revision[]>;
+  getRevision(userId: string, collection: string, id: string, version: number): Promise<Revision | null>;
+  /** Tombstones of the user, newest first, at most `limit`. */
+  listTombstones(userId: string, limit: number): Promise<StoredItem[]>;
+  /** Deletes revisions kept before `before`; returns how many. */
+  pruneRevisions(before: string): Promise<number>;
+
+  /** Records that the user uploaded (and so may read) this blob. Idempotent. */
+  addBlobRef(userId: string, hash: string): Promise<void>;
+  hasBlobRef(userId: string, hash: string): Promise<boolean>;
+
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,252 @@
+// In-memory record store: the reference implementation of the port, for fast tests.
+import { randomUUID } from 'node:crypto';
+import { planChange } from '../../core/change-plan.js';
+import { EMPTY_DIGEST } from '../../core/digest.js';
+import { KeepsakeError } from '../../core/errors.js';
+import type {
+  ChangeOutcome,
+  Collection,
+  DeviceToken,
+  NewCollection,
+  PreparedChange,
+  Revision,
+  StoredItem,
+  User,
+} from '../../core/model.js';
+import type { RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
+
+interface UserState {
+  seq: number;
+  collections: Map<string, Collection & { order: number }>;
+  items: Map<string, StoredItem>; // key: collection \0 id
+  revisions: Revision[];
+  changeIds: Set<string>;
+  blobs: Set<string>;
+}
+
+const key = (collection: string, id: string) => `${collection}\u0000${id}`;
+const copy = <T>(v: T): T => structuredClone(v);
+
+/** Keeps everything in process memory; nothing survives a restart. */
+export class MemoryRecordStore implements RecordStore {
+  readonly description = 'memory';
+  private readonly server: ServerIdentity = { id: randomUUID(), epoch: 1, createdAt: new Date().toISOString() };
+  private readonly users = new Map<string, User>();
+  private readonly state = new Map<string, UserState>();
+  private readonly tokens = new Map<string, DeviceToken>();
+  private order = 0;
+
+  async identity(): Promise<ServerIdentity> {
+    return { ...this.server };
+  }
+
+  async createUser(user: User, collections: NewCollection[]): Promise<User> {
+    for (const u of this.users.values()) {
+      if (u.name === user.name) throw new KeepsakeError('user_exists', `a user named "${user.name}" already exists`);
+    }
+    this.users.set(user.id, copy(user));
+    this.state.set(user.id, { seq: 0, collections: new Map(), items: new Map(), revisions: [], changeIds: new Set(), blobs: new Set() });
+    for (const c of collections) await this.createCollection(user.id, c, user.createdAt);
+    return copy(user);
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const u = this.users.get(id);
+    return u ? copy(u) : null;
+  }
+
+  async findUserByName(name: string): Promise<User | null> {
+    for (const u of this.users.values()) if (u.name === name) return copy(u);
+    return null;
+  }
+
+  async listUsers(): Promise<User[]> {
+    return [...this.users.values()].map(copy).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async updateUser(id: string, patch: Partial<Pick<User, 'passwordHash' | 'admin' | 'deletedAt'>>): Promise<User> {
+    const u = this.users.get(id);
+    if (!u) throw new KeepsakeError('user_not_found', `no user with id ${id}`);
+    Object.assign(u, patch);
+    return copy(u);
+  }
+
+  async createToken(token: DeviceToken): Promise<void> {
+    this.tokens.set(token.id, copy(token));
+  }
+
+  async findTokenByHash(tokenHash: string): Promise<DeviceToken | null> {
+    for (const t of this.tokens.values()) if (t.tokenHash === tokenHash) return copy(t);
+    return null;
+  }
+
+  async listTokens(userId: string): Promise<DeviceToken[]> {
+    return [...this.tokens.values()].filter((t) => t.userId === userId).map(copy);
+  }
+
+  async deleteToken(userId: string, tokenId: string): Promise<boolean> {
+    const t = this.tokens.get(tokenId);
+    if (!t || t.userId !== userId) return false;
+    return this.tokens.delete(tokenId);
+  }
+
+  async touchToken(tokenId: string, at: string): Promise<void> {
+    const t = this.tokens.get(tokenId);
+    if (t) t.lastUsedAt = at;
+  }
+
+  private userState(userId: string): UserState {
+    const s = this.state.get(userId);
+    if (!s) throw new KeepsakeError('user_not_found', `no user with id ${userId}`);
+    return s;
+  }
+
+  async createCollection(userId: string, c: NewCollection, now: string): Promise<Collection> {
+    const s = this.userState(userId);
+    if (s.collections.has(c.id)) throw new KeepsakeError('collection_exists', `collection "${c.id}" already exists`);
+    const col = { ...c, count: 0, digest: EMPTY_DIGEST, createdAt: now, lastChangeAt: null, deletedAt: null, order: this.order++ };
+    s.collections.set(c.id, col);
+    return strip(col);
+  }
+
+  async getCollection(userId: string, id: string): Promise<Collection | null> {
+    const c = this.state.get(userId)?.collections.get(id);
+    return c ? strip(c) : null;
+  }
+
+  async listCollections(userId: string, options: { includeDeleted?: boolean } = {}): Promise<Collection[]> {
+    const s = this.state.get(userId);
+    if (!s) return [];
+    return [...s.collections.values()]
+      .filter((c) => options.includeDeleted || c.deletedAt === null)
+      .sort((a, b) => a.order - b.order)
+      .map(strip);
+  }
+
+  async updateCollection(userId: string, id: string, patch: { name?: string; deletedAt?: string | null }): Promise<Collection> {
+    const c = this.state.get(userId)?.collections.get(id);
+    if (!c) throw new KeepsakeError('collection_not_found', `no collection "${id}"`);
+    if (patch.name !== undefined) c.name = patch.name;
+    if (patch.deletedAt !== undefined) c.deletedAt = patch.deletedAt;
+    return strip(c);
+  }
+
+  async applyChanges(userId: string, changes: PreparedChange[], now: string): Promise<ChangeOutcome[]> {
+    const s = this.userState(userId);
+    const out: ChangeOutcome[] = [];
+    for (const change of changes) {
+      const k = key(change.collection, change.id);
+      const current = s.items.get(k) ?? null;
+      if (s.changeIds.has(change.changeId)) {
+        out.push({ status: 'duplicate', item: current ? copy(current) : null });
+        continue;
+      }
+      const col = s.collections.get(change.collection);
+      if (!col) throw new KeepsakeError('collection_not_found', `no collection "${change.collection}"`);
+      const plan = planChange(current, change, now, () => ++s.seq);
+      if (plan.item) s.items.set(k, copy(plan.item));
+      if (plan.revision) s.revisions.push(copy(plan.revision));
+      if (plan.item || plan.revision) col.lastChangeAt = now;
+      col.count += plan.countDelta;
+      col.digest = plan.nextDigest(col.digest);
+      if (plan.rememberChangeId) s.changeIds.add(change.changeId);
+      out.push(copy(plan.outcome));
+    }
+    return out;
+  }
+
+  async getItem(userId: string, collection: string, id: string): Promise<StoredItem | null> {
+    const it = this.state.get(userId)?.items.get(key(collection, id));
+    return it ? copy(it) : null;
+  }
+
+  async listChanges(userId: string, afterSeq: number, limit: number): Promise<StoredItem[]> {
+    const s = this.state.get(userId);
+    if (!s) return [];
+    return [...s.items.values()]
+      .filter((i) => i.version > afterSeq)
+      .sort((a, b) => a.version - b.version)
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async listItems(
+    userId: string,
+    collection: string,
+    options: { afterId?: string; limit: number; includeDeleted?: boolean },
+  ): Promise<StoredItem[]> {
+    const s = this.state.get(userId);
+    if (!s) return [];
+    return [...s.items.values()]
+      .filter((i) => i.collection === collection && (options.includeDeleted || !i.deleted))
+      .filter((i) => options.afterId === undefined || i.id > options.afterId)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, options.limit)
+      .map(copy);
+  }
+
+  async lastSeq(userId: string): Promise<number> {
+    return this.state.get(userId)?.seq ?? 0;
+  }
+
+  async listRevisions(userId: string, collection: string, id: string): Promise<Revision[]> {
+    const s = this.state.get(userId);
+    if (!s) return [];
+    return s.revisions
+      .filter((r) => r.collection === collection && r.id === id)
+      .sort((a, b) => b.version - a.version)
+      .map(copy);
+  }
+
+  async getRevision(userId: string, collection: string, id: string, version: number): Promise<Revision | null> {
+    const r = this.state.get(userId)?.revisions.find((r) => r.collection === collection && r.id === id && r.version === version);
+    return r ? copy(r) : null;
+  }
+
+  async listTombstones(userId: string, limit: number): Promise<StoredItem[]> {
+    const s = this.state.get(userId);
+    if (!s) return [];
+    return [...s.items.values()]
+      .filter((i) => i.deleted)
+      .sort((a, b) => b.version - a.version)
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async pruneRevisions(before: string): Promise<number> {
+    let n = 0;
+    for (const s of this.state.values()) {
+      const keep = s.revisions.filter((r) => r.keptAt >= before);
+      n += s.revisions.length - keep.length;
+      s.revisions = keep;
+    }
+    return n;
+  }
+
+  async addBlobRef(userId: string, hash: string): Promise<void> {
+    this.userState(userId).blobs.add(hash);
+  }
+
+  async hasBlobRef(userId: string, hash: string): Promise<boolean> {
+    return this.state.get(userId)?.blobs.has(hash) ?? false;
+  }
+
+  async stats(): Promise<StoreStats> {
+    let liveItems = 0;
+    let bytes = 0;
+    for (const s of this.state.values()) {
+      for (const i of s.items.values()) {
+        if (!i.deleted) liveItems++;
+        bytes += i.content?.length ?? 0;
+      }
+    }
+    return { users: this.users.size, liveItems, bytes };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function strip(c: Collection & { order: number }): Collection {
+  const { order: _order, ...rest } = c;
+  return copy(rest);
+}
