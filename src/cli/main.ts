@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `keepsake` command: one subcommand per file under commands/.
+import { Command } from 'commander';
+import { serveCommand } from './commands/serve.js';
+import { userCommand } from './commands/user.js';
+
+const program = new Command('keepsake')
+  .description('Keepsake: a personal-data cloud that never loses an acknowledged write')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program.addCommand(serveCommand());
+program.addCommand(userCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,248 @@
+// The sync use cases: collections, pushing and pulling changes, revisions, trash and status.
+import { randomUUID } from 'node:crypto';
+import {
+  type ChangesResponse,
+  type PushResponse,
+  type PushResult,
+  type WireCollection,
+  type WireItem,
+  type WireRevision,
+} from '../../protocol/sync-protocol.js';
+import { canonicalizeContent } from '../content/validate-content.js';
+import { formatCursor, parseCursor } from '../cursor.js';
+import { fail, isKeepsakeError } from '../errors.js';
+import { checkId } from '../ids.js';
+import { checkKind, KINDS, type Kind } from '../kinds.js';
+import type { Collection, PreparedChange, User } from '../model.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import { type Clock, isoNow } from '../ports/clock.js';
+import type { RecordStore } from '../ports/record-store.js';
+import { DEFAULT_MASS_DELETE, massDeleteGuard, type MassDeleteLimits } from './mass-delete-guard.js';
+import { checkPhotoBlob } from './photo-blobs.js';
+import { parsePushRequest } from './push-request.js';
+import { wireCollection, wireItem, wireRevision } from './wire.js';
+
+export interface SyncLimits {
+  /** Largest vCard/iCalendar/note text, in bytes. */
+  maxTextBytes: number;
+  /** Largest photo, in bytes. */
+  maxBlobBytes: number;
+  massDelete: MassDeleteLimits;
+}
+
+export const DEFAULT_SYNC_LIMITS: SyncLimits = {
+  maxTextBytes: 1024 * 1024,
+  maxBlobBytes: 50 * 1024 * 1024,
+  massDelete: DEFAULT_MASS_DELETE,
+};
+
+export const DEFAULT_PULL_LIMIT = 500;
+export const MAX_PULL_LIMIT = 5000;
+
+/** Per-kind summary for GET /api/v1/status. */
+export interface KindStatus {
+  kind: Kind;
+  collections: number;
+  items: number;
+  lastChange: string | null;
+}
+
+export class SyncService {
+  constructor(
+    private readonly store: RecordStore,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+    private readonly limits: SyncLimits = DEFAULT_SYNC_LIMITS,
+  ) {}
+
+  private async collections(user: User): Promise<Map<string, Collection>> {
+    return new Map((await this.store.listCollections(user.id)).map((c) => [c.id, c]));
+  }
+
+  private async requireCollection(user: User, id: string): Promise<Collection> {
+    const c = await this.store.getCollection(user.id, id);
+    if (!c || c.deletedAt) fail('collection_not_found', `no collection "${id}"`, { collection: id });
+    return c;
+  }
+
+  async listCollections(user: User): Promise<WireCollection[]> {
+    return [...(await this.collections(user)).values()].map(wireCollection);
+  }
+
+  async createCollection(user: User, body: unknown): Promise<WireCollection> {
+    const b = checkFields(body, ['id', 'kind', 'name'], ['kind', 'name']);
+    const name = checkName(b.name);
+    const kind = checkKind(b.kind);
+    const id = b.id === undefined ? randomUUID() : checkId(b.id, 'id');
+    return wireCollection(await this.store.createCollection(user.id, { id, kind, name }, isoNow(this.clock)));
+  }
+
+  async renameCollection(user: User, id: string, body: unknown): Promise<WireCollection> {
+    const b = checkFields(body, ['name'], ['name']);
+    await this.requireCollection(user, id);
+    return wireCollection(await this.store.updateCollection(user.id, id, { name: checkName(b.name) }));
+  }
+
+  /** Soft delete: the collection disappears from listings; its items stay in the store. */
+  async deleteCollection(user: User, id: string): Promise<void> {
+    await this.requireCollection(user, id);
+    await this.store.updateCollection(user.id, id, { deletedAt: isoNow(this.clock) });
+  }
+
+  async pull(user: User, cursor: string | undefined, limit: number = DEFAULT_PULL_LIMIT): Promise<ChangesResponse> {
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PULL_LIMIT) {
+      fail('invalid_request', `limit must be an integer from 1 to ${MAX_PULL_LIMIT}`, { field: 'limit' });
+    }
+    const server = await this.store.identity();
+    const since = parseCursor(cursor, server.epoch, await this.store.lastSeq(user.id));
+    const rows = await this.store.listChanges(user.id, since, limit + 1);
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    const kinds = await this.kindsOf(user);
+    return {
+      server: { id: server.id, epoch: server.epoch },
+      changes: page.map((i) => wireItem(i, kinds.get(i.collection) ?? 'notes')),
+      cursor: formatCursor(server.epoch, page.length ? page[page.length - 1].version : since),
+      more,
+    };
+  }
+
+  async push(user: User, body: unknown): Promise<PushResponse> {
+    const request = parsePushRequest(body);
+    const cols = await this.collections(user);
+    const results: Array<PushResult | null> = [];
+    const prepared: Array<{ index: number; change: PreparedChange }> = [];
+    const deletes = new Map<string, number>();
+    for (const [index, c] of request.changes.entries()) {
+      try {
+        const col = cols.get(c.collection);
+        if (!col) fail('collection_not_found', `no collection "${c.collection}"`, { collection: c.collection });
+        let content: string | null = null;
+        let hash: string | null = null;
+        if (c.deleted) {
+          deletes.set(col.id, (deletes.get(col.id) ?? 0) + 1);
+        } else {
+          const canonical = canonicalizeContent(col.kind, c.id, c.content, this.limits);
+          if (col.kind === 'photos') await checkPhotoBlob(this.store, this.blobs, user, canonical.text);
+          ({ text: content, hash } = canonical);
+        }
+        const change: PreparedChange = { changeId: c.changeId, collection: c.collection, id: c.id, baseVersion: c.baseVersion, deleted: c.deleted === true, content, hash };
+        prepared.push({ index, change });
+        results.push(null);
+      } catch (e) {
+        results.push({ changeId: c.changeId, status: 'rejected', error: toWireError(e) });
+      }
+    }
+    massDeleteGuard(deletes, (id) => cols.get(id)?.count ?? 0, this.limits.massDelete, request.confirmMassDelete === true);
+    const outcomes = prepared.length ? await this.store.applyChanges(user.id, prepared.map((p) => p.change), isoNow(this.clock)) : [];
+    for (const [n, { index, change }] of prepared.entries()) {
+      const o = outcomes[n];
+      const kind = cols.get(change.collection)!.kind;
+      results[index] =
+        o.status === 'applied'
+          ? { changeId: change.changeId, status: 'applied', item: wireItem(o.item, kind) }
+          : o.status === 'duplicate'
+            ? { changeId: change.changeId, status: 'duplicate', item: o.item ? wireItem(o.item, kind) : null }
+            : o.status === 'conflict'
+              ? { changeId: change.changeId, status: 'conflict', item: wireItem(o.item, kind), revision: o.revision }
+              : {
+                  changeId: change.changeId,
+                  status: 'rejected',
+                  error: { code: 'item_not_found', message: `cannot delete "${change.id}": the server has no such item` },
+                };
+    }
+    const server = await this.store.identity();
+    return { server: { id: server.id, epoch: server.epoch }, results: results as PushResult[] };
+  }
+
+  async getItem(user: User, collection: string, id: string): Promise<WireItem> {
+    const col = await this.requireCollection(user, collection);
+    const item = await this.store.getItem(user.id, collection, id);
+    if (!item) fail('item_not_found', `no item "${id}" in "${collection}"`);
+    return wireItem(item, col.kind);
+  }
+
+  async listRevisions(user: User, collection: string, id: string): Promise<WireRevision[]> {
+    const col = await this.requireCollection(user, collection);
+    return (await this.store.listRevisions(user.id, collection, id)).map((r) => wireRevision(r, col.kind));
+  }
+
+  /** Makes an earlier version current again; what it replaces becomes a revision. */
+  async restoreRevision(user: User, collection: string, id: string, version: number): Promise<WireItem> {
+    const col = await this.requireCollection(user, collection);
+    const rev = await this.store.getRevision(user.id, collection, id, version);
+    if (!rev || rev.content === null) fail('revision_not_found', `no restorable revision ${version} of "${id}"`);
+    return this.writeBack(user, col, id, rev.content, rev.hash);
+  }
+
+  /** Deleted items whose content is still kept, newest first. */
+  async listTrash(user: User, limit = 1000): Promise<WireRevision[]> {
+    const kinds = await this.kindsOf(user);
+    const out: WireRevision[] = [];
+    for (const t of await this.store.listTombstones(user.id, limit)) {
+      const rev = (await this.store.listRevisions(user.id, t.collection, t.id)).find((r) => r.reason === 'deleted');
+      if (rev) out.push(wireRevision(rev, kinds.get(t.collection) ?? 'notes'));
+    }
+    return out;
+  }
+
+  /** Brings a deleted item back with the content it had when it was deleted. */
+  async restoreFromTrash(user: User, collection: string, id: string): Promise<WireItem> {
+    const col = await this.requireCollection(user, collection);
+    const item = await this.store.getItem(user.id, collection, id);
+    if (!item || !item.deleted) fail('item_not_found', `"${id}" is not in the trash`);
+    const rev = (await this.store.listRevisions(user.id, collection, id)).find((r) => r.reason === 'deleted');
+    if (!rev || rev.content === null) fail('revision_not_found', `the content of "${id}" is no longer kept`);
+    return this.writeBack(user, col, id, rev.content, rev.hash);
+  }
+
+  private async writeBack(user: User, col: Collection, id: string, content: string, hash: string): Promise<WireItem> {
+    const current = await this.store.getItem(user.id, col.id, id);
+    const change: PreparedChange = {
+      changeId: `restore-${randomUUID()}`,
+      collection: col.id,
+      id,
+      baseVersion: current?.version ?? 0,
+      deleted: false,
+      content,
+      hash,
+    };
+    const [o] = await this.store.applyChanges(user.id, [change], isoNow(this.clock));
+    if (o.status !== 'applied') fail('internal', `restore of "${id}" raced with another change (${o.status}); retry`);
+    return wireItem(o.item, col.kind);
+  }
+
+  async status(user: User): Promise<KindStatus[]> {
+    const cols = [...(await this.collections(user)).values()];
+    return KINDS.map((kind) => {
+      const mine = cols.filter((c) => c.kind === kind);
+      const last = mine.map((c) => c.lastChangeAt).filter((t): t is string => t !== null).sort().pop() ?? null;
+      return { kind, collections: mine.length, items: mine.reduce((n, c) => n + c.count, 0), lastChange: last };
+    });
+  }
+
+  private async kindsOf(user: User): Promise<Map<string, Kind>> {
+    const all = await this.store.listCollections(user.id, { includeDeleted: true });
+    return new Map(all.map((c) => [c.id, c.kind]));
+  }
+}
+
+export function toWireError(e: unknown): { code: string; message: string; details?: Record<string, unknown> } {
+  if (isKeepsakeError(e)) return { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
+  throw e;
+}
+
+function checkFields(body: unknown, allowed: string[], required: string[]): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) fail('invalid_request', 'body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b)) if (!allowed.includes(k)) fail('invalid_request', `unknown field "${k}"`, { field: k });
+  for (const k of required) if (b[k] === undefined) fail('invalid_request', `field "${k}" is required`, { field: k });
+  return b;
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
+    fail('invalid_request', 'name must be a non-empty string of at most 200 characters', { field: 'name' });
+  }
+  return name;
+}

@@ -1,0 +1,36 @@
+// GET /api/v1/status (per-user), GET /healthz and GET /metrics.
+import type { FastifyInstance } from 'fastify';
+import { PROTOCOL_VERSION } from '../../protocol/sync-protocol.js';
+import { userOf } from '../auth.js';
+import type { HttpMetrics } from '../metrics.js';
+import type { RouteContext } from './context.js';
+
+/** What the server tells every user about its own health (later: backup and restore state). */
+export interface ServerHealth {
+  backup: { configured: boolean; message: string };
+}
+
+export function statusRoutes(app: FastifyInstance, { keepsake, auth }: RouteContext, metrics: HttpMetrics, health: () => ServerHealth): void {
+  app.get('/api/v1/status', { preHandler: auth.bearer }, async (request) => {
+    const user = userOf(request);
+    const server = await keepsake.store.identity();
+    return {
+      user: { id: user.id, name: user.name, admin: user.admin },
+      server: { id: server.id, epoch: server.epoch, protocol: PROTOCOL_VERSION, ...health() },
+      kinds: await keepsake.sync.status(user),
+    };
+  });
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await keepsake.store.identity();
+      return { status: 'ok' };
+    } catch (e) {
+      reply.status(503);
+      return { status: 'unavailable', error: (e as Error).message };
+    }
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,56 @@
+// Builds the HTTP server: Fastify with one error path, auth hooks, metrics and the route modules.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Keepsake } from '../wiring/open-keepsake.js';
+import { authHooks } from './auth.js';
+import { handleError } from './error-mapper.js';
+import { createMetrics } from './metrics.js';
+import { adminUserRoutes } from './routes/admin-users.js';
+import { blobRoutes } from './routes/blobs.js';
+import { changeRoutes } from './routes/changes.js';
+import { collectionRoutes } from './routes/collections.js';
+import type { RouteContext } from './routes/context.js';
+import { itemRoutes } from './routes/items.js';
+import { type ServerHealth, statusRoutes } from './routes/status.js';
+import { tokenRoutes } from './routes/tokens.js';
+
+export interface HttpOptions {
+  /** Pino logger options, or false for none (tests). */
+  logger?: boolean | { level: string };
+  /** Health facts other subsystems add to /api/v1/status. */
+  health?: () => ServerHealth;
+}
+
+export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: keepsake.config.maxBodyBytes,
+    disableRequestLogging: true,
+    // Ids such as `urn:uuid:…` and `sha256:…` appear in paths.
+    routerOptions: { maxParamLength: 500 },
+    forceCloseConnections: false,
+    return503OnClosing: true,
+  });
+  const metrics = createMetrics(keepsake.store);
+  const ctx: RouteContext = { keepsake, auth: authHooks(keepsake.accounts) };
+
+  // Photo uploads stream straight to the blob store: the route reads request.raw itself.
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+  });
+
+  const health = options.health ?? (() => ({ backup: { configured: false, message: 'no backup target is configured: data exists only in this store' } }));
+  tokenRoutes(app, ctx);
+  collectionRoutes(app, ctx);
+  changeRoutes(app, ctx);
+  blobRoutes(app, ctx);
+  itemRoutes(app, ctx);
+  adminUserRoutes(app, ctx);
+  statusRoutes(app, ctx, metrics, health);
+  return app;
+}

@@ -1,0 +1,63 @@
+// The one place that turns a configuration into stores and services.
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/config-schema.js';
+import { AccountService } from '../core/accounts/account-service.js';
+import type { BlobStore } from '../core/ports/blob-store.js';
+import { type Clock, systemClock } from '../core/ports/clock.js';
+import type { RecordStore } from '../core/ports/record-store.js';
+import { PhotoBlobs } from '../core/sync/photo-blobs.js';
+import { DEFAULT_SYNC_LIMITS, SyncService } from '../core/sync/sync-service.js';
+import { openFsBlobStore } from '../store/blobs-fs/blob-store.js';
+import { openPostgresStore } from '../store/postgres/record-store.js';
+import { openSqliteStore } from '../store/sqlite/record-store.js';
+
+/** Everything a transport or command needs, built from one configuration. */
+export interface Keepsake {
+  config: Config;
+  clock: Clock;
+  store: RecordStore;
+  blobs: BlobStore;
+  accounts: AccountService;
+  sync: SyncService;
+  photos: PhotoBlobs;
+  close(): Promise<void>;
+}
+
+/** Opens the record store named by `--store`, or SQLite inside `--data`. */
+export async function openRecordStore(config: Config): Promise<RecordStore> {
+  const url = config.store;
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgresStore(url);
+  const file = url.startsWith('sqlite:') ? resolve(url.slice('sqlite:'.length)) : join(resolve(config.data), 'keepsake.db');
+  return openSqliteStore(file);
+}
+
+export async function openKeepsake(config: Config, clock: Clock = systemClock): Promise<Keepsake> {
+  const dataDir = resolve(config.data);
+  await mkdir(dataDir, { recursive: true });
+  const store = await openRecordStore(config);
+  const blobs = await openFsBlobStore(join(dataDir, 'blobs'));
+  return assemble(config, store, blobs, clock);
+}
+
+/** Builds the services on given stores (tests pass memory stores here). */
+export function assemble(config: Config, store: RecordStore, blobs: BlobStore, clock: Clock = systemClock): Keepsake {
+  const limits = {
+    ...DEFAULT_SYNC_LIMITS,
+    maxBlobBytes: config.maxPhotoBytes,
+    massDelete: { share: config.massDeleteShare, minItems: config.massDeleteMinItems },
+  };
+  return {
+    config,
+    clock,
+    store,
+    blobs,
+    accounts: new AccountService(store, clock),
+    sync: new SyncService(store, blobs, clock, limits),
+    photos: new PhotoBlobs(store, blobs, config.maxPhotoBytes),
+    async close() {
+      await store.close();
+      await blobs.close();
+    },
+  };
+}
