@@ -1,0 +1,88 @@
+// Applies a batch of prepared changes inside the caller's transaction; the decisions come from core.
+import { planChange } from '../../core/change-plan.js';
+import { KeepsakeError } from '../../core/errors.js';
+import type { ChangeOutcome, PreparedChange, Revision, StoredItem } from '../../core/model.js';
+import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
+import type { StatementCache } from './statements.js';
+
+interface CollectionState {
+  count: number;
+  digest: string;
+  lastChangeAt: string | null;
+  dirty: boolean;
+}
+
+/**
+ * Applies `changes` for one user, in order, exactly as the in-memory reference does: a known
+ * changeId answers `duplicate`; otherwise `planChange` decides and this function writes the
+ * planned rows, bumps `users.seq`, remembers the changeId and updates each touched collection's
+ * count, digest and last change time. Must run inside a write transaction (the group commit's
+ * savepoint), so either all of it is written or none; throws `user_not_found` or
+ * `collection_not_found` and then writes nothing.
+ */
+export function applyChangesInTransaction(q: StatementCache, userId: string, changes: PreparedChange[], now: string): ChangeOutcome[] {
+  const user = q.sql('SELECT seq FROM users WHERE id = ?').get(userId) as { seq: number } | undefined;
+  if (!user) throw new KeepsakeError('user_not_found', `no user with id ${userId}`);
+  let seq = user.seq;
+  const startSeq = seq;
+  const collections = new Map<string, CollectionState>();
+  const out: ChangeOutcome[] = [];
+
+  for (const change of changes) {
+    const row = q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? AND id = ?`)
+      .get(userId, change.collection, change.id) as ItemRow | undefined;
+    const current = row ? toItem(row) : null;
+    if (q.sql('SELECT 1 FROM change_ids WHERE user_id = ? AND change_id = ?').get(userId, change.changeId)) {
+      out.push({ status: 'duplicate', item: current });
+      continue;
+    }
+    const col = collectionState(q, collections, userId, change.collection);
+    const plan = planChange(current, change, now, () => ++seq);
+    if (plan.item) upsertItem(q, userId, plan.item);
+    if (plan.revision) insertRevision(q, userId, plan.revision);
+    if (plan.item || plan.revision) col.lastChangeAt = now;
+    col.count += plan.countDelta;
+    col.digest = plan.nextDigest(col.digest);
+    col.dirty = true;
+    if (plan.rememberChangeId) q.sql('INSERT INTO change_ids (user_id, change_id) VALUES (?, ?)').run(userId, change.changeId);
+    out.push(plan.outcome);
+  }
+
+  if (seq !== startSeq) q.sql('UPDATE users SET seq = ? WHERE id = ?').run(seq, userId);
+  for (const [id, c] of collections) {
+    if (!c.dirty) continue;
+    q.sql('UPDATE collections SET count = ?, digest = ?, last_change_at = ? WHERE user_id = ? AND id = ?')
+      .run(c.count, c.digest, c.lastChangeAt, userId, id);
+  }
+  return out;
+}
+
+function collectionState(q: StatementCache, cache: Map<string, CollectionState>, userId: string, id: string): CollectionState {
+  let state = cache.get(id);
+  if (!state) {
+    const row = q.sql('SELECT count, digest, last_change_at FROM collections WHERE user_id = ? AND id = ?').get(userId, id) as
+      | { count: number; digest: string; last_change_at: string | null }
+      | undefined;
+    if (!row) throw new KeepsakeError('collection_not_found', `no collection "${id}"`);
+    state = { count: row.count, digest: row.digest, lastChangeAt: row.last_change_at, dirty: false };
+    cache.set(id, state);
+  }
+  return state;
+}
+
+function upsertItem(q: StatementCache, userId: string, item: StoredItem): void {
+  q.sql(
+    `INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (user_id, collection, id) DO UPDATE SET
+       version = excluded.version, hash = excluded.hash, modified = excluded.modified,
+       deleted = excluded.deleted, content = excluded.content`,
+  ).run(userId, item.collection, item.id, item.version, item.hash, item.modified, item.deleted ? 1 : 0, item.content);
+}
+
+function insertRevision(q: StatementCache, userId: string, r: Revision): void {
+  q.sql(
+    `INSERT INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(userId, r.collection, r.id, r.version, r.hash, r.modified, r.deleted ? 1 : 0, r.content, r.reason, r.keptAt);
+}

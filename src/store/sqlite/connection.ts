@@ -1,0 +1,68 @@
+// Opens the SQLite file: parent directory, pragmas, migrations, and durability of the files themselves.
+import Database from 'better-sqlite3';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { migrate } from './schema.js';
+
+/** An open database plus a read-only descriptor on its `-wal` file, used only to fsync it. */
+export interface SqliteConnection {
+  path: string;
+  db: Database.Database;
+  walFd: number;
+}
+
+/**
+ * Opens (creating if needed) the database at `file` in WAL mode with `synchronous=NORMAL` and
+ * brings the schema up to date. Before returning, fsyncs the database file, the `-wal` file and
+ * the directories whose entries were just created, so the files themselves survive a power cut
+ * (fsync of a file does not make its directory entry durable).
+ */
+export async function openConnection(file: string): Promise<SqliteConnection> {
+  const path = resolve(file);
+  const dir = dirname(path);
+  const firstCreated = await mkdir(dir, { recursive: true });
+  const db = new Database(path);
+  let walFd = -1;
+  try {
+    // Another process may hold the write lock briefly; wait rather than fail.
+    db.pragma('busy_timeout = 5000');
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (got ${String(mode)})`);
+    // NORMAL: COMMIT does not fsync; group-commit.ts fsyncs the WAL off the event loop instead.
+    db.pragma('synchronous = NORMAL');
+    // The default (1000 pages, ~4 MiB): checkpoints are rare, short, and fsync what they copy.
+    db.pragma('wal_autocheckpoint = 1000');
+    migrate(db, new Date().toISOString());
+    walFd = openSync(`${path}-wal`, 'r');
+    fsyncSync(walFd);
+    fsyncPath(path);
+    for (const d of createdDirectories(dir, firstCreated)) fsyncPath(d);
+    return { path, db, walFd };
+  } catch (error) {
+    if (walFd >= 0) closeSync(walFd);
+    db.close();
+    throw error;
+  }
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `dir` and every directory above it up to the parent of the first one `mkdir` created. */
+function createdDirectories(dir: string, firstCreated: string | undefined): string[] {
+  const out = [dir];
+  if (firstCreated === undefined) return out;
+  const stop = dirname(resolve(firstCreated));
+  for (let d = dir; d !== stop && dirname(d) !== d; ) {
+    d = dirname(d);
+    out.push(d);
+  }
+  return out;
+}

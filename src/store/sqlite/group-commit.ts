@@ -1,0 +1,207 @@
+// Group commit: queued writes run together in one transaction per tick and share one fsync.
+import type Database from 'better-sqlite3';
+import { KeepsakeError } from '../../core/errors.js';
+import type { WalSync } from './wal-sync.js';
+
+interface QueuedWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Counters that show grouping at work (tests, metrics). */
+export interface DurabilityStats {
+  /** fsyncs of the WAL issued since open. */
+  fsyncs: number;
+  /** Transactions committed by the group-commit queue. */
+  groups: number;
+  /** Write calls settled. */
+  writes: number;
+}
+
+/**
+ * How a write becomes an acknowledgement:
+ *
+ * 1. `write(run)` queues `run` (a synchronous function of the database, with no other side
+ *    effects) and schedules a flush with `setImmediate`, so every write issued in the same tick
+ *    lands in one group.
+ * 2. The flush runs the whole group in one `BEGIN IMMEDIATE` transaction, each call inside its
+ *    own SAVEPOINT: a call that throws is rolled back to its savepoint and rejects alone, the
+ *    others go on. If SQLite aborts the whole transaction (disk full, I/O error) or COMMIT fails,
+ *    everything is rolled back and each call is re-run in a transaction of its own, so one bad
+ *    call never fails the others and a failed call leaves nothing behind.
+ * 3. The database runs `journal_mode=WAL, synchronous=NORMAL`, so COMMIT only write()s the frames
+ *    to the `-wal` file (no fsync on the event loop). `WalSync` then fsyncs that file on the
+ *    threadpool; the group's promises settle only after that fsync, in commit order. While one
+ *    fsync runs, the next groups commit and wait for the next fsync.
+ *
+ * Why this is sound: in WAL mode SQLite's only unsynced state under NORMAL is the WAL tail (the
+ * database file is written only by checkpoints, which fsync the WAL before copying frames into
+ * the database and fsync the database before the WAL is reused; a WAL restart fsyncs the new
+ * header). Our fsync after COMMIT covers the rest. Reads go through `read()`, which holds a
+ * result back until everything it could have seen is durable, so no client is ever shown a
+ * version (or a sequence number) that a power cut could take back.
+ */
+export class GroupCommit {
+  private queue: QueuedWrite[] = [];
+  private scheduled = false;
+  private closed = false;
+  private seenDataVersion: number;
+  private groups = 0;
+  private writes = 0;
+  private readonly stmt: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
+  private readonly dataVersion: Database.Statement;
+  private readonly totalChanges: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly sync: WalSync,
+  ) {
+    this.stmt = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT write_call'),
+      release: db.prepare('RELEASE write_call'),
+      rollbackTo: db.prepare('ROLLBACK TO write_call'),
+    };
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.totalChanges = db.prepare('SELECT total_changes()').pluck();
+    this.seenDataVersion = this.dataVersion.get() as number;
+  }
+
+  /** Queues a write; resolves with its result once it is committed and durable. */
+  write<T>(run: () => T): Promise<T> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  /**
+   * Runs a read now and resolves with its result once everything it could have seen is durable:
+   * our own committed groups, and commits by other connections (seen through `data_version`),
+   * which our fsync of the shared `-wal` file covers too.
+   */
+  async read<T>(run: () => T): Promise<T> {
+    const refused = this.refusal();
+    if (refused) throw refused;
+    const value = run();
+    this.noteOtherConnections();
+    await this.sync.whenDurable();
+    return value;
+  }
+
+  /** Flushes queued writes and waits until they are durable; later calls are refused. */
+  async close(): Promise<void> {
+    this.flush();
+    this.closed = true;
+    await this.sync.whenDurable().catch(() => {});
+  }
+
+  stats(): DurabilityStats {
+    return { fsyncs: this.sync.fsyncs, groups: this.groups, writes: this.writes };
+  }
+
+  private refusal(): KeepsakeError | null {
+    if (this.closed) return new KeepsakeError('unavailable', 'the store is closed');
+    return this.sync.failure;
+  }
+
+  /** Runs every queued write now (synchronously) and arranges for them to settle once durable. */
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const changesBefore = this.totalChanges.get() as number;
+    const outcomes = this.runGrouped(batch) ?? this.runEachAlone(batch);
+    if ((this.totalChanges.get() as number) !== changesBefore) this.sync.markCommitted();
+    this.noteOtherConnections();
+    const settle = () => {
+      this.writes += batch.length;
+      batch.forEach((w, i) => {
+        const o = outcomes[i];
+        if (o.ok) w.resolve(o.value);
+        else w.reject(o.error);
+      });
+    };
+    // Failed calls settle after the fsync too: their errors may reveal state (e.g. "user exists")
+    // that an earlier, not yet durable group created.
+    this.sync.whenDurable().then(settle, (error) => batch.forEach((w) => w.reject(error)));
+  }
+
+  /** One transaction, one savepoint per call. Returns null when the transaction as a whole failed. */
+  private runGrouped(batch: QueuedWrite[]): Outcome[] | null {
+    try {
+      this.stmt.begin.run();
+    } catch (error) {
+      return batch.map(() => ({ ok: false, error }));
+    }
+    const outcomes: Outcome[] = [];
+    try {
+      for (const w of batch) {
+        this.stmt.savepoint.run();
+        try {
+          const value = w.run();
+          this.stmt.release.run();
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          // SQLite rolls back the whole transaction on some errors (SQLITE_FULL, SQLITE_IOERR):
+          // then the savepoint is gone and the group must be redone call by call.
+          if (!this.db.inTransaction) return null;
+          this.stmt.rollbackTo.run();
+          this.stmt.release.run();
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.stmt.commit.run();
+      this.groups++;
+      return outcomes;
+    } catch {
+      this.rollbackQuietly();
+      return null;
+    }
+  }
+
+  /** The fallback: each call in its own transaction, so only the calls that fail alone reject. */
+  private runEachAlone(batch: QueuedWrite[]): Outcome[] {
+    return batch.map((w): Outcome => {
+      try {
+        this.stmt.begin.run();
+        const value = w.run();
+        this.stmt.commit.run();
+        this.groups++;
+        return { ok: true, value };
+      } catch (error) {
+        this.rollbackQuietly();
+        return { ok: false, error };
+      }
+    });
+  }
+
+  private rollbackQuietly(): void {
+    try {
+      if (this.db.inTransaction) this.stmt.rollback.run();
+    } catch {
+      // SQLite already rolled back (or the connection is unusable, which the next BEGIN reports).
+    }
+  }
+
+  private noteOtherConnections(): void {
+    const v = this.dataVersion.get() as number;
+    if (v !== this.seenDataVersion) {
+      this.seenDataVersion = v;
+      this.sync.markCommitted();
+    }
+  }
+}

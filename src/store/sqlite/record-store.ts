@@ -1,0 +1,335 @@
+// The SQLite record store (better-sqlite3): the embedded default behind the RecordStore port.
+import { closeSync, statSync } from 'node:fs';
+import { EMPTY_DIGEST } from '../../core/digest.js';
+import { KeepsakeError } from '../../core/errors.js';
+import type {
+  ChangeOutcome,
+  Collection,
+  DeviceToken,
+  NewCollection,
+  PreparedChange,
+  Revision,
+  StoredItem,
+  User,
+} from '../../core/model.js';
+import type { RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
+import { applyChangesInTransaction } from './apply-changes.js';
+import { openConnection, type SqliteConnection } from './connection.js';
+import { type DurabilityStats, GroupCommit } from './group-commit.js';
+import {
+  COLLECTION_COLUMNS,
+  type CollectionRow,
+  ITEM_COLUMNS,
+  type ItemRow,
+  REVISION_COLUMNS,
+  type RevisionRow,
+  TOKEN_COLUMNS,
+  type TokenRow,
+  toCollection,
+  toItem,
+  toRevision,
+  toToken,
+  toUser,
+  USER_COLUMNS,
+  type UserRow,
+} from './rows.js';
+import { StatementCache } from './statements.js';
+import { WalSync } from './wal-sync.js';
+
+/**
+ * Opens (creating file and parent directory if needed) a SQLite record store. The `server`
+ * identity row is created once, with a random id and epoch 1, and is durable before this resolves.
+ */
+export async function openSqliteStore(file: string): Promise<SqliteRecordStore> {
+  return new SqliteRecordStore(await openConnection(file));
+}
+
+/**
+ * RecordStore on one SQLite file. Writes go through `GroupCommit` (one transaction and one
+ * fsync for everything queued in a tick); reads run immediately and are answered once what
+ * they saw is durable. Semantics mirror `MemoryRecordStore` exactly, with one deliberate
+ * difference: a call that throws has written nothing (the memory store may leave earlier
+ * changes of a failed batch applied).
+ */
+export class SqliteRecordStore implements RecordStore {
+  readonly description: string;
+  /** Absolute path of the database file. */
+  readonly path: string;
+  private readonly q: StatementCache;
+  private readonly commits: GroupCommit;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly conn: SqliteConnection) {
+    this.path = conn.path;
+    this.description = `sqlite:${conn.path}`;
+    this.q = new StatementCache(conn.db);
+    this.commits = new GroupCommit(conn.db, new WalSync(conn.walFd));
+  }
+
+  /** How well writes are being grouped: fsyncs versus transactions versus calls. */
+  durabilityStats(): DurabilityStats {
+    return this.commits.stats();
+  }
+
+  identity(): Promise<ServerIdentity> {
+    return this.read(() => {
+      const r = this.q.sql('SELECT id, epoch, created_at FROM server WHERE singleton = 1').get() as
+        | { id: string; epoch: number; created_at: string }
+        | undefined;
+      if (!r) throw new KeepsakeError('internal', 'the database has no server identity row');
+      return { id: r.id, epoch: r.epoch, createdAt: r.created_at };
+    });
+  }
+
+  createUser(user: User, collections: NewCollection[]): Promise<User> {
+    return this.write(() => {
+      const taken = this.q.sql('SELECT 1 FROM users WHERE name = ? OR id = ?').get(user.name, user.id);
+      if (taken) throw new KeepsakeError('user_exists', `a user named "${user.name}" already exists`);
+      this.q
+        .sql(`INSERT INTO users (${USER_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, 0)`)
+        .run(user.id, user.name, user.passwordHash, user.admin ? 1 : 0, user.createdAt, user.deletedAt);
+      for (const c of collections) this.insertCollection(user.id, c, user.createdAt);
+      return { ...user };
+    });
+  }
+
+  getUser(id: string): Promise<User | null> {
+    return this.read(() => this.userRow(id));
+  }
+
+  findUserByName(name: string): Promise<User | null> {
+    return this.read(() => {
+      const r = this.q.sql(`SELECT ${USER_COLUMNS} FROM users WHERE name = ?`).get(name) as UserRow | undefined;
+      return r ? toUser(r) : null;
+    });
+  }
+
+  listUsers(): Promise<User[]> {
+    return this.read(() =>
+      (this.q.sql(`SELECT ${USER_COLUMNS} FROM users`).all() as UserRow[]).map(toUser).sort((a, b) => a.name.localeCompare(b.name)),
+    );
+  }
+
+  updateUser(id: string, patch: Partial<Pick<User, 'passwordHash' | 'admin' | 'deletedAt'>>): Promise<User> {
+    return this.write(() => {
+      const u = this.userRow(id);
+      if (!u) throw new KeepsakeError('user_not_found', `no user with id ${id}`);
+      const next: User = { ...u, ...patch };
+      this.q
+        .sql('UPDATE users SET password_hash = ?, admin = ?, deleted_at = ? WHERE id = ?')
+        .run(next.passwordHash, next.admin ? 1 : 0, next.deletedAt, id);
+      return next;
+    });
+  }
+
+  createToken(token: DeviceToken): Promise<void> {
+    return this.write(() => {
+      this.q
+        .sql(
+          `INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, device = excluded.device,
+             token_hash = excluded.token_hash, created_at = excluded.created_at, last_used_at = excluded.last_used_at`,
+        )
+        .run(token.id, token.userId, token.device, token.tokenHash, token.createdAt, token.lastUsedAt);
+    });
+  }
+
+  findTokenByHash(tokenHash: string): Promise<DeviceToken | null> {
+    return this.read(() => {
+      const r = this.q.sql(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE token_hash = ? ORDER BY ord LIMIT 1`).get(tokenHash) as
+        | TokenRow
+        | undefined;
+      return r ? toToken(r) : null;
+    });
+  }
+
+  listTokens(userId: string): Promise<DeviceToken[]> {
+    return this.read(() => (this.q.sql(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE user_id = ? ORDER BY ord`).all(userId) as TokenRow[]).map(toToken));
+  }
+
+  deleteToken(userId: string, tokenId: string): Promise<boolean> {
+    return this.write(() => this.q.sql('DELETE FROM tokens WHERE id = ? AND user_id = ?').run(tokenId, userId).changes > 0);
+  }
+
+  touchToken(tokenId: string, at: string): Promise<void> {
+    return this.write(() => {
+      this.q.sql('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(at, tokenId);
+    });
+  }
+
+  createCollection(userId: string, collection: NewCollection, now: string): Promise<Collection> {
+    return this.write(() => {
+      if (!this.q.sql('SELECT 1 FROM users WHERE id = ?').get(userId)) throw new KeepsakeError('user_not_found', `no user with id ${userId}`);
+      return this.insertCollection(userId, collection, now);
+    });
+  }
+
+  getCollection(userId: string, id: string): Promise<Collection | null> {
+    return this.read(() => this.collectionRow(userId, id));
+  }
+
+  listCollections(userId: string, options: { includeDeleted?: boolean } = {}): Promise<Collection[]> {
+    const live = options.includeDeleted ? '' : 'AND deleted_at IS NULL';
+    return this.read(() =>
+      (this.q.sql(`SELECT ${COLLECTION_COLUMNS} FROM collections WHERE user_id = ? ${live} ORDER BY ord`).all(userId) as CollectionRow[]).map(
+        toCollection,
+      ),
+    );
+  }
+
+  updateCollection(userId: string, id: string, patch: { name?: string; deletedAt?: string | null }): Promise<Collection> {
+    return this.write(() => {
+      const c = this.collectionRow(userId, id);
+      if (!c) throw new KeepsakeError('collection_not_found', `no collection "${id}"`);
+      if (patch.name !== undefined) c.name = patch.name;
+      if (patch.deletedAt !== undefined) c.deletedAt = patch.deletedAt;
+      this.q.sql('UPDATE collections SET name = ?, deleted_at = ? WHERE user_id = ? AND id = ?').run(c.name, c.deletedAt, userId, id);
+      return c;
+    });
+  }
+
+  applyChanges(userId: string, changes: PreparedChange[], now: string): Promise<ChangeOutcome[]> {
+    return this.write(() => applyChangesInTransaction(this.q, userId, changes, now));
+  }
+
+  getItem(userId: string, collection: string, id: string): Promise<StoredItem | null> {
+    return this.read(() => {
+      const r = this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? AND id = ?`).get(userId, collection, id) as
+        | ItemRow
+        | undefined;
+      return r ? toItem(r) : null;
+    });
+  }
+
+  listChanges(userId: string, afterSeq: number, limit: number): Promise<StoredItem[]> {
+    // Range scan of items_by_seq (user_id, version).
+    return this.read(() =>
+      (this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND version > ? ORDER BY version LIMIT ?`).all(userId, afterSeq, limit) as ItemRow[]).map(
+        toItem,
+      ),
+    );
+  }
+
+  listItems(
+    userId: string,
+    collection: string,
+    options: { afterId?: string; limit: number; includeDeleted?: boolean },
+  ): Promise<StoredItem[]> {
+    // Range scan of the (user_id, collection, id) unique index. Ids order by code point (BINARY
+    // collation on UTF-8), which matches JavaScript's `<` except between astral characters and
+    // U+E000–U+FFFF; core restricts ids long before that matters.
+    const after = options.afterId === undefined ? '' : 'AND id > ?';
+    const live = options.includeDeleted ? '' : 'AND deleted = 0';
+    const params: unknown[] = [userId, collection];
+    if (options.afterId !== undefined) params.push(options.afterId);
+    params.push(options.limit);
+    return this.read(() =>
+      (this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? ${after} ${live} ORDER BY id LIMIT ?`).all(...params) as ItemRow[]).map(
+        toItem,
+      ),
+    );
+  }
+
+  lastSeq(userId: string): Promise<number> {
+    return this.read(() => (this.q.sql('SELECT seq FROM users WHERE id = ?').get(userId) as { seq: number } | undefined)?.seq ?? 0);
+  }
+
+  listRevisions(userId: string, collection: string, id: string): Promise<Revision[]> {
+    return this.read(() =>
+      (
+        this.q
+          .sql(`SELECT ${REVISION_COLUMNS} FROM revisions WHERE user_id = ? AND collection = ? AND id = ? ORDER BY version DESC`)
+          .all(userId, collection, id) as RevisionRow[]
+      ).map(toRevision),
+    );
+  }
+
+  getRevision(userId: string, collection: string, id: string, version: number): Promise<Revision | null> {
+    return this.read(() => {
+      const r = this.q
+        .sql(`SELECT ${REVISION_COLUMNS} FROM revisions WHERE user_id = ? AND collection = ? AND id = ? AND version = ?`)
+        .get(userId, collection, id, version) as RevisionRow | undefined;
+      return r ? toRevision(r) : null;
+    });
+  }
+
+  listTombstones(userId: string, limit: number): Promise<StoredItem[]> {
+    return this.read(() =>
+      (this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND deleted = 1 ORDER BY version DESC LIMIT ?`).all(userId, limit) as ItemRow[]).map(
+        toItem,
+      ),
+    );
+  }
+
+  pruneRevisions(before: string): Promise<number> {
+    return this.write(() => this.q.sql('DELETE FROM revisions WHERE kept_at < ?').run(before).changes);
+  }
+
+  addBlobRef(userId: string, hash: string): Promise<void> {
+    return this.write(() => {
+      if (!this.q.sql('SELECT 1 FROM users WHERE id = ?').get(userId)) throw new KeepsakeError('user_not_found', `no user with id ${userId}`);
+      this.q.sql('INSERT OR IGNORE INTO blob_refs (user_id, hash) VALUES (?, ?)').run(userId, hash);
+    });
+  }
+
+  hasBlobRef(userId: string, hash: string): Promise<boolean> {
+    return this.read(() => this.q.sql('SELECT 1 FROM blob_refs WHERE user_id = ? AND hash = ?').get(userId, hash) !== undefined);
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.read(() => {
+      const users = (this.q.sql('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+      // Collection counts are maintained with every change, so this needs no scan of items.
+      const liveItems = (this.q.sql('SELECT coalesce(sum(count), 0) AS n FROM collections').get() as { n: number }).n;
+      return { users, liveItems, bytes: fileSize(this.path) + fileSize(`${this.path}-wal`) };
+    });
+  }
+
+  /** Flushes and makes durable every queued write, then closes the database. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.commits.close();
+      closeSync(this.conn.walFd);
+      this.conn.db.close();
+    })();
+    return this.closing;
+  }
+
+  private read<T>(run: () => T): Promise<T> {
+    return this.commits.read(run);
+  }
+
+  private write<T>(run: () => T): Promise<T> {
+    return this.commits.write(run);
+  }
+
+  private userRow(id: string): User | null {
+    const r = this.q.sql(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(id) as UserRow | undefined;
+    return r ? toUser(r) : null;
+  }
+
+  private collectionRow(userId: string, id: string): Collection | null {
+    const r = this.q.sql(`SELECT ${COLLECTION_COLUMNS} FROM collections WHERE user_id = ? AND id = ?`).get(userId, id) as
+      | CollectionRow
+      | undefined;
+    return r ? toCollection(r) : null;
+  }
+
+  private insertCollection(userId: string, c: NewCollection, now: string): Collection {
+    if (this.q.sql('SELECT 1 FROM collections WHERE user_id = ? AND id = ?').get(userId, c.id)) {
+      throw new KeepsakeError('collection_exists', `collection "${c.id}" already exists`);
+    }
+    this.q
+      .sql(`INSERT INTO collections (user_id, ${COLLECTION_COLUMNS}) VALUES (?, ?, ?, ?, 0, ?, ?, NULL, NULL)`)
+      .run(userId, c.id, c.kind, c.name, EMPTY_DIGEST, now);
+    return { id: c.id, kind: c.kind, name: c.name, count: 0, digest: EMPTY_DIGEST, createdAt: now, lastChangeAt: null, deletedAt: null };
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

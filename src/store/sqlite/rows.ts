@@ -1,0 +1,104 @@
+// Row shapes of the SQLite tables and their conversion to the core model.
+import type { Collection, DeviceToken, Kind, Revision, RevisionReason, StoredItem, User } from '../../core/model.js';
+
+/** Columns selected for an item (same for the `items` and `revisions` tables). */
+export const ITEM_COLUMNS = 'collection, id, version, hash, modified, deleted, content';
+export const REVISION_COLUMNS = `${ITEM_COLUMNS}, reason, kept_at`;
+export const USER_COLUMNS = 'id, name, password_hash, admin, created_at, deleted_at';
+export const TOKEN_COLUMNS = 'id, user_id, device, token_hash, created_at, last_used_at';
+export const COLLECTION_COLUMNS = 'id, kind, name, count, digest, created_at, last_change_at, deleted_at';
+
+export interface ItemRow {
+  collection: string;
+  id: string;
+  version: number;
+  hash: string;
+  modified: string;
+  deleted: number;
+  content: string | null;
+}
+
+export interface RevisionRow extends ItemRow {
+  reason: string;
+  kept_at: string;
+}
+
+export interface UserRow {
+  id: string;
+  name: string;
+  password_hash: string;
+  admin: number;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface TokenRow {
+  id: string;
+  user_id: string;
+  device: string;
+  token_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface CollectionRow {
+  id: string;
+  kind: string;
+  name: string;
+  count: number;
+  digest: string;
+  created_at: string;
+  last_change_at: string | null;
+  deleted_at: string | null;
+}
+
+export function toItem(r: ItemRow): StoredItem {
+  return {
+    collection: r.collection,
+    id: r.id,
+    version: r.version,
+    hash: r.hash,
+    modified: r.modified,
+    deleted: r.deleted === 1,
+    content: r.content,
+  };
+}
+
+export function toRevision(r: RevisionRow): Revision {
+  return { ...toItem(r), reason: r.reason as RevisionReason, keptAt: r.kept_at };
+}
+
+export function toUser(r: UserRow): User {
+  return {
+    id: r.id,
+    name: r.name,
+    passwordHash: r.password_hash,
+    admin: r.admin === 1,
+    createdAt: r.created_at,
+    deletedAt: r.deleted_at,
+  };
+}
+
+export function toToken(r: TokenRow): DeviceToken {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    device: r.device,
+    tokenHash: r.token_hash,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+export function toCollection(r: CollectionRow): Collection {
+  return {
+    id: r.id,
+    kind: r.kind as Kind,
+    name: r.name,
+    count: r.count,
+    digest: r.digest,
+    createdAt: r.created_at,
+    lastChangeAt: r.last_change_at,
+    deletedAt: r.deleted_at,
+  };
+}

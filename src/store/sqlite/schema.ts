@@ -1,0 +1,131 @@
+// The SQLite schema as an ordered list of migrations, recorded in `schema_version`.
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+
+/** One schema step. Versions are applied in order, each in its own transaction, and never edited once released. */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/**
+ * Every migration, oldest first. Notes on the shape:
+ * - `users.seq` is the user's last handed-out sequence number; it is read and bumped inside the
+ *   write transaction, so it is strictly increasing even with several processes on one file.
+ * - `items` keeps one row per (user, collection, id); `items_by_seq` makes `listChanges` an index
+ *   range scan and, being UNIQUE, also guards against a sequence number used twice.
+ * - Ids are compared with SQLite's BINARY collation (UTF-8 byte order = code point order).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'initial schema',
+    sql: `
+      CREATE TABLE server (
+        singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+        id          TEXT NOT NULL,
+        epoch       INTEGER NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+      CREATE TABLE users (
+        id             TEXT PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE,
+        password_hash  TEXT NOT NULL,
+        admin          INTEGER NOT NULL,
+        created_at     TEXT NOT NULL,
+        deleted_at     TEXT,
+        seq            INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE tokens (
+        ord           INTEGER PRIMARY KEY,
+        id            TEXT NOT NULL UNIQUE,
+        user_id       TEXT NOT NULL,
+        device        TEXT NOT NULL,
+        token_hash    TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        last_used_at  TEXT
+      );
+      CREATE INDEX tokens_by_hash ON tokens (token_hash);
+      CREATE INDEX tokens_by_user ON tokens (user_id, ord);
+      CREATE TABLE collections (
+        ord             INTEGER PRIMARY KEY,
+        user_id         TEXT NOT NULL,
+        id              TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        name            TEXT NOT NULL,
+        count           INTEGER NOT NULL,
+        digest          TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        last_change_at  TEXT,
+        deleted_at      TEXT,
+        UNIQUE (user_id, id)
+      );
+      CREATE TABLE items (
+        user_id     TEXT NOT NULL,
+        collection  TEXT NOT NULL,
+        id          TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        hash        TEXT NOT NULL,
+        modified    TEXT NOT NULL,
+        deleted     INTEGER NOT NULL,
+        content     TEXT,
+        UNIQUE (user_id, collection, id)
+      );
+      CREATE UNIQUE INDEX items_by_seq ON items (user_id, version);
+      CREATE INDEX items_tombstones ON items (user_id, version) WHERE deleted = 1;
+      CREATE TABLE revisions (
+        user_id     TEXT NOT NULL,
+        collection  TEXT NOT NULL,
+        id          TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        hash        TEXT NOT NULL,
+        modified    TEXT NOT NULL,
+        deleted     INTEGER NOT NULL,
+        content     TEXT,
+        reason      TEXT NOT NULL,
+        kept_at     TEXT NOT NULL,
+        UNIQUE (user_id, collection, id, version)
+      );
+      CREATE INDEX revisions_by_kept_at ON revisions (kept_at);
+      CREATE TABLE change_ids (
+        user_id    TEXT NOT NULL,
+        change_id  TEXT NOT NULL,
+        PRIMARY KEY (user_id, change_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE blob_refs (
+        user_id  TEXT NOT NULL,
+        hash     TEXT NOT NULL,
+        PRIMARY KEY (user_id, hash)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/** Highest schema version this code knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/**
+ * Brings the database up to `SCHEMA_VERSION` and creates the `server` identity row the first
+ * time (random UUID, epoch 1). Refuses a database written by a newer Keepsake rather than
+ * guessing at its format. Runs synchronously; the caller makes the result durable.
+ */
+export function migrate(db: Database.Database, now: string): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+  )`);
+  const current = (db.prepare('SELECT max(version) FROM schema_version').pluck().get() as number | null) ?? 0;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`database schema version ${current} is newer than this Keepsake understands (${SCHEMA_VERSION}); upgrade Keepsake`);
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, now);
+    }).immediate();
+  }
+  db.prepare('INSERT OR IGNORE INTO server (singleton, id, epoch, created_at) VALUES (1, ?, 1, ?)').run(randomUUID(), now);
+}
