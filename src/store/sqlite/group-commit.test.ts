@@ -1,0 +1,83 @@
+// Unit tests of the group-commit queue on a bare SQLite file: grouping, savepoints, the per-call fallback.
+import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { openConnection, type SqliteConnection } from './connection.js';
+import { GroupCommit } from './group-commit.js';
+import { WalSync } from './wal-sync.js';
+
+describe('GroupCommit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keepsake-group-'));
+  let conn: SqliteConnection;
+  let sut: GroupCommit;
+  let n = 0;
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(async () => {
+    conn = await openConnection(join(dir, `g${n++}.db`));
+    conn.db.exec('CREATE TABLE t (v TEXT PRIMARY KEY)');
+    sut = new GroupCommit(conn.db, new WalSync(conn.walFd));
+  });
+  afterEach(async () => {
+    await sut.close();
+    closeSync(conn.walFd);
+    conn.db.close();
+  });
+  const insert = (v: string) => () => conn.db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes;
+  const values = () => (conn.db.prepare('SELECT v FROM t ORDER BY v').all() as { v: string }[]).map((r) => r.v);
+
+  it('runs the writes of one tick in one transaction and one fsync', async () => {
+    const all = await Promise.all(['a', 'b', 'c'].map((v) => sut.write(insert(v))));
+    assert.deepEqual(all, [1, 1, 1]);
+    assert.deepEqual(sut.stats(), { fsyncs: 1, groups: 1, writes: 3 });
+  });
+
+  it('rolls a throwing call back to its savepoint; the others commit', async () => {
+    const results = await Promise.allSettled([
+      sut.write(insert('a')),
+      sut.write(() => {
+        insert('b')();
+        throw new Error('boom');
+      }),
+      sut.write(insert('a')), // constraint violation
+      sut.write(insert('c')),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    assert.deepEqual(values(), ['a', 'c']);
+    assert.equal(sut.stats().groups, 1);
+  });
+
+  it('re-runs each call alone when SQLite aborts the whole transaction', async () => {
+    // An explicit ROLLBACK inside a call stands in for SQLITE_FULL / SQLITE_IOERR, which end the
+    // transaction underneath the group.
+    const results = await Promise.allSettled([
+      sut.write(insert('a')),
+      sut.write(() => {
+        insert('b')();
+        conn.db.exec('ROLLBACK');
+      }),
+      sut.write(insert('c')),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(values(), ['a', 'c']);
+  });
+
+  it('answers reads only once what they saw is durable, in order after the write', async () => {
+    const order: string[] = [];
+    const w = sut.write(insert('a')).then(() => order.push('write'));
+    await new Promise((r) => setImmediate(r)); // the group has committed; its fsync may still run
+    const r = sut.read(values).then((v) => {
+      order.push('read');
+      return v;
+    });
+    assert.deepEqual(await r, ['a']);
+    await w;
+    assert.deepEqual(order, ['write', 'read']);
+  });
+
+  it('refuses writes after close', async () => {
+    await sut.close();
+    await assert.rejects(sut.write(insert('a')), { code: 'unavailable' });
+  });
+});
