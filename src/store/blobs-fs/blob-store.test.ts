@@ -1,0 +1,122 @@
+// Runs the blob-store contract against the filesystem adapter, plus its crash-safety tests.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { contentHash } from '../../core/hash.js';
+import type { BlobStore } from '../../core/ports/blob-store.js';
+import { chunked, describeBlobStore, failingAfter } from '../contract/blob-store.contract.js';
+import { type FsBlobStore, openFsBlobStore } from './blob-store.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keepsake-blobs-'));
+  dirs.push(dir);
+  return join(dir, 'blobs');
+}
+
+const roots = new WeakMap<BlobStore, string>();
+async function openAt(dir: string): Promise<FsBlobStore> {
+  const s = await openFsBlobStore(dir);
+  roots.set(s, dir);
+  return s;
+}
+
+describeBlobStore('fs', {
+  open: () => openAt(freshDir()),
+  async reopen(store) {
+    await store.close();
+    return openAt(roots.get(store)!);
+  },
+});
+
+const MAX = 1024 * 1024;
+const pathOf = (root: string, hash: string) => {
+  const hex = hash.slice('sha256:'.length);
+  return join(root, hex.slice(0, 2), hex.slice(2, 4), hex);
+};
+
+describe('FsBlobStore', () => {
+  it('lays blobs out as <dir>/ab/cd/<hex>', async () => {
+    const root = freshDir();
+    const sut = await openAt(root);
+    const bytes = randomBytes(100);
+    const hash = contentHash(bytes);
+    await sut.put(hash, chunked(bytes), { maxBytes: MAX });
+    assert.ok(existsSync(pathOf(root, hash)));
+    assert.deepEqual(readdirSync(join(root, 'tmp')), []);
+  });
+
+  it('removes temp files left by a crashed upload when it opens', async () => {
+    const root = freshDir();
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    writeFileSync(join(root, 'tmp', 'dead.part'), 'half a photo');
+    await openAt(root);
+    assert.deepEqual(readdirSync(join(root, 'tmp')), []);
+  });
+
+  it('never shows a blob half-written: the final file appears only after the upload completes', async () => {
+    const root = freshDir();
+    const sut = await openAt(root);
+    const bytes = randomBytes(200_000);
+    const hash = contentHash(bytes);
+    let reached!: () => void;
+    let release!: () => void;
+    const atGate = new Promise<void>((r) => (reached = r));
+    const gate = new Promise<void>((r) => (release = r));
+    async function* paused(): AsyncIterable<Uint8Array> {
+      yield bytes.subarray(0, 100_000);
+      reached();
+      await gate;
+      yield bytes.subarray(100_000);
+    }
+    const put = sut.put(hash, paused(), { maxBytes: MAX });
+    await atGate;
+    assert.equal(await sut.stat(hash), null);
+    assert.equal(await sut.get(hash), null);
+    assert.equal(existsSync(pathOf(root, hash)), false);
+    assert.equal(readdirSync(join(root, 'tmp')).length, 1, 'the bytes so far sit in a temp file');
+    release();
+    assert.deepEqual(await put, { size: bytes.length, created: true });
+    assert.ok(existsSync(pathOf(root, hash)));
+    assert.deepEqual(readdirSync(join(root, 'tmp')), []);
+  });
+
+  it('leaves nothing behind when the source fails midway (as on ENOSPC)', async () => {
+    const root = freshDir();
+    const sut = await openAt(root);
+    const bytes = randomBytes(50_000);
+    const hash = contentHash(bytes);
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    await assert.rejects(sut.put(hash, failingAfter(bytes.subarray(0, 30_000), enospc), { maxBytes: MAX }), { code: 'ENOSPC' });
+    assert.deepEqual(readdirSync(join(root, 'tmp')), []);
+    assert.deepEqual(readdirSync(root), ['tmp'], 'not even the ab/cd directories were made');
+  });
+
+  it('leaves nothing behind for a wrong hash or an oversized blob', async () => {
+    const root = freshDir();
+    const sut = await openAt(root);
+    const bytes = randomBytes(5000);
+    await assert.rejects(sut.put(contentHash('other'), chunked(bytes), { maxBytes: MAX }), { code: 'blob_hash_mismatch' });
+    await assert.rejects(sut.put(contentHash(bytes), chunked(bytes, 100), { maxBytes: 1000 }), { code: 'blob_too_large' });
+    assert.deepEqual(readdirSync(root), ['tmp']);
+    assert.deepEqual(readdirSync(join(root, 'tmp')), []);
+  });
+
+  it('cannot be steered outside its directory by a blob name', async () => {
+    const parent = freshDir();
+    const root = join(parent, 'inner');
+    const sut = await openAt(root);
+    for (const name of ['sha256:../../escape', `sha256:../${'0'.repeat(61)}`, '../../escape']) {
+      await assert.rejects(sut.put(name, chunked(Buffer.from('x')), { maxBytes: MAX }), { code: 'invalid_request' });
+    }
+    assert.deepEqual(readdirSync(parent), ['inner']);
+    assert.deepEqual(readdirSync(root), ['tmp']);
+  });
+});
