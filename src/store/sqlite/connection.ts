@@ -5,7 +5,11 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { migrate } from './schema.js';
 
-/** An open database plus a read-only descriptor on its `-wal` file, used only to fsync it. */
+/**
+ * An open database plus a read-only descriptor on its `-wal` file, used only to fsync it. The
+ * descriptor stays valid while we are open: SQLite truncates or reuses the WAL in place and
+ * deletes it only when the last connection to the database closes.
+ */
 export interface SqliteConnection {
   path: string;
   db: Database.Database;

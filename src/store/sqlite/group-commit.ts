@@ -37,12 +37,22 @@ export interface DurabilityStats {
  *    threadpool; the group's promises settle only after that fsync, in commit order. While one
  *    fsync runs, the next groups commit and wait for the next fsync.
  *
- * Why this is sound: in WAL mode SQLite's only unsynced state under NORMAL is the WAL tail (the
- * database file is written only by checkpoints, which fsync the WAL before copying frames into
- * the database and fsync the database before the WAL is reused; a WAL restart fsyncs the new
- * header). Our fsync after COMMIT covers the rest. Reads go through `read()`, which holds a
- * result back until everything it could have seen is durable, so no client is ever shown a
- * version (or a sequence number) that a power cut could take back.
+ * Why this is sound. SQLite documents NORMAL in WAL mode as: "the WAL file is synchronized
+ * before each checkpoint and the database file is synchronized after each completed checkpoint
+ * and the WAL file header is synchronized when a WAL file begins to be reused after a
+ * checkpoint, but no sync operations occur during most transactions" (pragma.html#pragma_synchronous).
+ * So the only state a power cut can take back is the WAL tail written since the last sync, and
+ * our fsync after COMMIT makes that durable before anyone is told. Checkpoints (automatic, every
+ * ~1000 pages, run inside a COMMIT) stay correct because they sync the WAL before copying it.
+ * A kill -9 alone never loses a committed transaction: the frames are in the OS page cache.
+ *
+ * The catch with NORMAL is visibility: a commit is readable before it is durable. A client that
+ * read such a version and then saw it vanish in a power cut would hold a sequence number the
+ * server hands out again. So reads go through `read()`, which holds a result back until
+ * everything it could have seen is durable (including commits by other connections, which our
+ * fsync of the shared `-wal` file covers too). synchronous=FULL would avoid that rule, but it
+ * fsyncs inside COMMIT on the event loop, stalling every request for the length of an fsync and
+ * ruling out pipelining; grouping with an asynchronous fsync keeps the loop free.
  */
 export class GroupCommit {
   private queue: QueuedWrite[] = [];
