@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import { planChange } from '../../core/change-plan.js';
 import { KeepsakeError } from '../../core/errors.js';
 import type { ChangeOutcome, PreparedChange, Revision, StoredItem } from '../../core/model.js';
-import { type ItemRow, toItem } from './rows.js';
+import { toItem } from './rows.js';
 
 /** One queued `applyChanges(userId, changes, now)` call. */
 export interface ApplyCall {
@@ -24,7 +24,9 @@ interface CollectionState {
 /** What the group has read and planned so far; calls are planned against it one after another. */
 interface GroupState {
   seq: Map<string, number>;
-  items: Map<string, StoredItem | null>;
+  items: Map<string, StoredItem>;
+  /** Keys of items that already have a row (UPDATE rather than INSERT). */
+  stored: Set<string>;
   changeIds: Set<string>;
   collections: Map<string, CollectionState>;
   writtenItems: Map<string, { userId: string; item: StoredItem }>;
@@ -41,11 +43,10 @@ const pairKey = (userId: string, x: string) => `${userId}\u0000${x}`;
 /**
  * Runs inside a transaction the caller opened (and commits or rolls back). Locks every user of
  * the group with `FOR NO KEY UPDATE` in id order — the same order in every process, so two groups
- * never deadlock on each other — then reads everything the planning needs with three bulk
- * queries, plans each call with core's `planChange` exactly as the reference store does, and
- * writes all rows with one statement. Reads happen after the locks are granted, so under READ
- * COMMITTED they see every change committed by earlier lock holders: no lost update, no sequence
- * number handed out twice.
+ * never deadlock on each other — then reads everything planning needs in one query, plans each
+ * call with core's `planChange` exactly as the reference store does, and writes all rows with one
+ * statement. The reads start after the locks are granted, so under READ COMMITTED they see every
+ * change committed by earlier holders: no lost update, no sequence number handed out twice.
  *
  * A call that fails a domain check (unknown user or collection) is rejected alone: its planned
  * effects are discarded and the rest of the group still commits.
@@ -63,6 +64,37 @@ export async function applyGroup(client: PoolClient, calls: ApplyCall[]): Promis
   return { results, wrote };
 }
 
+interface LoadRow {
+  kind: 'item' | 'change' | 'collection';
+  user_id: string;
+  collection: string | null;
+  id: string;
+  version: string | null;
+  hash: string | null;
+  modified: string | null;
+  deleted: boolean | null;
+  content: string | null;
+  count: string | null;
+  digest: string | null;
+  last_change_at: string | null;
+}
+
+// Parameters travel as one jsonb array of tuples per table: JSON.stringify is far cheaper in Node
+// than pg's per-element array escaping, and jsonb_array_elements is as cheap as unnest in the server.
+const LOAD_SQL = `
+  SELECT 'item' AS kind, i.user_id, i.collection, i.id, i.version, i.hash, i.modified, i.deleted, i.content,
+         NULL::bigint AS count, NULL::text AS digest, NULL::text AS last_change_at
+    FROM jsonb_array_elements($1::jsonb) k
+    JOIN items i ON i.user_id = k->>0 AND i.collection = k->>1 AND i.id = k->>2
+  UNION ALL
+  SELECT 'change', c.user_id, NULL, c.change_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM jsonb_array_elements($2::jsonb) k
+    JOIN change_ids c ON c.user_id = k->>0 AND c.change_id = k->>1
+  UNION ALL
+  SELECT 'collection', c.user_id, NULL, c.id, NULL, NULL, NULL, NULL, NULL, c.count, c.digest, c.last_change_at
+    FROM jsonb_array_elements($3::jsonb) k
+    JOIN collections c ON c.user_id = k->>0 AND c.id = k->>1`;
+
 async function loadGroup(client: PoolClient, calls: ApplyCall[]): Promise<GroupState> {
   const users = new Set<string>();
   const itemKeys = new Map<string, string[]>();
@@ -79,6 +111,7 @@ async function loadGroup(client: PoolClient, calls: ApplyCall[]): Promise<GroupS
   const state: GroupState = {
     seq: new Map(),
     items: new Map(),
+    stored: new Set(),
     changeIds: new Set(),
     collections: new Map(),
     writtenItems: new Map(),
@@ -96,47 +129,27 @@ async function loadGroup(client: PoolClient, calls: ApplyCall[]): Promise<GroupS
   for (const r of locked.rows) state.seq.set(r.id, Number(r.seq));
   if (itemKeys.size === 0) return state;
 
-  const [iu, ic, ii] = columns(itemKeys, 3);
-  const items = await client.query<ItemRow & { user_id: string }>({
-    name: 'ks_load_items',
-    text: `SELECT i.user_id, i.collection, i.id, i.version, i.hash, i.modified, i.deleted, i.content
-             FROM unnest($1::text[], $2::text[], $3::text[]) AS k(user_id, collection, id)
-             JOIN items i ON i.user_id = k.user_id AND i.collection = k.collection AND i.id = k.id`,
-    values: [iu, ic, ii],
+  const { rows } = await client.query<LoadRow>({
+    name: 'ks_load_group',
+    text: LOAD_SQL,
+    values: [json(itemKeys.values()), json(changeKeys.values()), json(collectionKeys.values())],
   });
-  for (const r of items.rows) state.items.set(itemKey(r.user_id, r.collection, r.id), toItem(r));
-
-  const [cu, cc] = columns(changeKeys, 2);
-  const seen = await client.query<{ user_id: string; change_id: string }>({
-    name: 'ks_load_change_ids',
-    text: `SELECT c.user_id, c.change_id
-             FROM unnest($1::text[], $2::text[]) AS k(user_id, change_id)
-             JOIN change_ids c ON c.user_id = k.user_id AND c.change_id = k.change_id`,
-    values: [cu, cc],
-  });
-  for (const r of seen.rows) state.changeIds.add(pairKey(r.user_id, r.change_id));
-
-  const [ku, kc] = columns(collectionKeys, 2);
-  const cols = await client.query<{ user_id: string; id: string; count: string; digest: string; last_change_at: string | null }>({
-    name: 'ks_load_collections',
-    text: `SELECT c.user_id, c.id, c.count, c.digest, c.last_change_at
-             FROM unnest($1::text[], $2::text[]) AS k(user_id, id)
-             JOIN collections c ON c.user_id = k.user_id AND c.id = k.id`,
-    values: [ku, kc],
-  });
-  for (const r of cols.rows) {
-    state.collections.set(pairKey(r.user_id, r.id), { count: Number(r.count), digest: r.digest, lastChangeAt: r.last_change_at });
+  for (const r of rows) {
+    if (r.kind === 'item') {
+      const k = itemKey(r.user_id, r.collection!, r.id);
+      state.items.set(k, toItem({ ...r, collection: r.collection!, version: r.version!, hash: r.hash!, modified: r.modified!, deleted: r.deleted! }));
+      state.stored.add(k);
+    } else if (r.kind === 'change') {
+      state.changeIds.add(pairKey(r.user_id, r.id));
+    } else {
+      state.collections.set(pairKey(r.user_id, r.id), { count: Number(r.count), digest: r.digest!, lastChangeAt: r.last_change_at });
+    }
   }
   return state;
 }
 
-/** Turns key tuples into `n` parallel arrays for `unnest`. */
-function columns(keys: Map<string, string[]>, n: number): string[][] {
-  const out: string[][] = Array.from({ length: n }, () => []);
-  for (const parts of keys.values()) {
-    for (let i = 0; i < n; i++) out[i].push(parts[i]);
-  }
-  return out;
+function json(rows: Iterable<unknown[]>): string {
+  return JSON.stringify([...rows]);
 }
 
 /**
@@ -208,67 +221,56 @@ function copyOutcome(o: ChangeOutcome): ChangeOutcome {
   return 'item' in o && o.item ? { ...o, item: { ...o.item } } : o;
 }
 
-/**
- * Writes everything the group planned in one statement (one round trip): data-modifying CTEs
- * touch different tables, so their shared snapshot does not matter.
- */
+// New items are plain INSERTs and existing ones UPDATEs (cheaper than INSERT ... ON CONFLICT):
+// which is which is known because every item write for a user happens under that user's lock.
+// Data-modifying CTEs touch disjoint rows, so their shared snapshot does not matter.
+const ITEM_TUPLE = `e->>0, e->>1, e->>2, (e->>3)::bigint, e->>4, e->>5, (e->>6)::boolean, e->>7`;
+const WRITE_SQL = `WITH
+  new_items AS (
+    INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content)
+    SELECT ${ITEM_TUPLE} FROM jsonb_array_elements($1::jsonb) e),
+  changed_items AS (
+    UPDATE items i SET version = (e->>3)::bigint, hash = e->>4, modified = e->>5, deleted = (e->>6)::boolean, content = e->>7
+      FROM jsonb_array_elements($2::jsonb) e
+     WHERE i.user_id = e->>0 AND i.collection = e->>1 AND i.id = e->>2),
+  new_revisions AS (
+    INSERT INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at)
+    SELECT ${ITEM_TUPLE}, e->>8, e->>9 FROM jsonb_array_elements($3::jsonb) e),
+  new_change_ids AS (
+    INSERT INTO change_ids (user_id, change_id) SELECT e->>0, e->>1 FROM jsonb_array_elements($4::jsonb) e),
+  changed_collections AS (
+    UPDATE collections c SET count = (e->>2)::bigint, digest = e->>3, last_change_at = e->>4
+      FROM jsonb_array_elements($5::jsonb) e
+     WHERE c.user_id = e->>0 AND c.id = e->>1),
+  changed_users AS (
+    UPDATE users u SET seq = (e->>1)::bigint FROM jsonb_array_elements($6::jsonb) e WHERE u.id = e->>0)
+  SELECT 1`;
+
+const itemTuple = (userId: string, i: StoredItem) => [userId, i.collection, i.id, i.version, i.hash, i.modified, i.deleted, i.content];
+
+/** Writes everything the group planned in one statement (one round trip). */
 async function writeGroup(client: PoolClient, state: GroupState): Promise<boolean> {
   if (state.writtenItems.size === 0 && state.revisions.length === 0 && state.newChangeIds.length === 0 && state.dirtyUsers.size === 0) {
     return false;
   }
-  const it = [...state.writtenItems.values()];
-  const rv = state.revisions;
-  const cols = [...state.dirtyCollections].map(([k, { userId, id }]) => ({ userId, id, ...state.collections.get(k)! }));
-  const users = [...state.dirtyUsers];
+  const inserted: unknown[][] = [];
+  const updated: unknown[][] = [];
+  for (const [k, { userId, item }] of state.writtenItems) {
+    (state.stored.has(k) ? updated : inserted).push(itemTuple(userId, item));
+  }
   await client.query({
     name: 'ks_write_group',
-    text: `WITH
-      w_items AS (
-        INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::text[])
-        ON CONFLICT (user_id, collection, id) DO UPDATE SET
-          version = EXCLUDED.version, hash = EXCLUDED.hash, modified = EXCLUDED.modified,
-          deleted = EXCLUDED.deleted, content = EXCLUDED.content),
-      w_revisions AS (
-        INSERT INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at)
-        SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::boolean[], $16::text[], $17::text[], $18::text[])),
-      w_change_ids AS (
-        INSERT INTO change_ids (user_id, change_id) SELECT * FROM unnest($19::text[], $20::text[])),
-      w_collections AS (
-        UPDATE collections c SET count = u.count, digest = u.digest, last_change_at = u.last_change_at
-          FROM unnest($21::text[], $22::text[], $23::bigint[], $24::text[], $25::text[]) AS u(user_id, id, count, digest, last_change_at)
-         WHERE c.user_id = u.user_id AND c.id = u.id),
-      w_users AS (
-        UPDATE users SET seq = u.seq FROM unnest($26::text[], $27::bigint[]) AS u(id, seq) WHERE users.id = u.id)
-      SELECT 1`,
+    text: WRITE_SQL,
     values: [
-      it.map((x) => x.userId),
-      it.map((x) => x.item.collection),
-      it.map((x) => x.item.id),
-      it.map((x) => x.item.version),
-      it.map((x) => x.item.hash),
-      it.map((x) => x.item.modified),
-      it.map((x) => x.item.deleted),
-      it.map((x) => x.item.content),
-      rv.map((x) => x.userId),
-      rv.map((x) => x.revision.collection),
-      rv.map((x) => x.revision.id),
-      rv.map((x) => x.revision.version),
-      rv.map((x) => x.revision.hash),
-      rv.map((x) => x.revision.modified),
-      rv.map((x) => x.revision.deleted),
-      rv.map((x) => x.revision.content),
-      rv.map((x) => x.revision.reason),
-      rv.map((x) => x.revision.keptAt),
-      state.newChangeIds.map((x) => x.userId),
-      state.newChangeIds.map((x) => x.changeId),
-      cols.map((c) => c.userId),
-      cols.map((c) => c.id),
-      cols.map((c) => c.count),
-      cols.map((c) => c.digest),
-      cols.map((c) => c.lastChangeAt),
-      users,
-      users.map((u) => state.seq.get(u)!),
+      json(inserted),
+      json(updated),
+      json(state.revisions.map(({ userId, revision: r }) => [...itemTuple(userId, r), r.reason, r.keptAt])),
+      json(state.newChangeIds.map((c) => [c.userId, c.changeId])),
+      json([...state.dirtyCollections].map(([k, { userId, id }]) => {
+        const c = state.collections.get(k)!;
+        return [userId, id, c.count, c.digest, c.lastChangeAt];
+      })),
+      json([...state.dirtyUsers].map((u) => [u, state.seq.get(u)!])),
     ],
   });
   return true;

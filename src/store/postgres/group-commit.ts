@@ -37,10 +37,15 @@ interface Pending {
  * There is no timer: a call starts a group at once if fewer than `maxInFlight` groups are
  * running; otherwise it waits, and everything that queued up while a commit was flushing goes
  * into the next group. Under load the group size therefore follows the WAL flush time by itself.
+ *
+ * A user is in at most one running group. A second group holding the same user would only wait
+ * for that user's row lock — while holding a connection and the locks of every other user in it —
+ * so that user's later calls stay queued, in order, and go out with the next group.
  */
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
   private inFlight = 0;
+  private readonly busyUsers = new Set<string>();
   private closed = false;
   private idle: (() => void)[] = [];
   private readonly counters: DurabilityStats = { commits: 0, calls: 0, retries: 0, splits: 0 };
@@ -81,8 +86,12 @@ export class GroupCommitter {
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const group = this.takeGroup();
+      if (group.length === 0) return; // everything queued belongs to users of running groups
+      const users = new Set(group.map((p) => p.call.userId));
+      for (const u of users) this.busyUsers.add(u);
       this.inFlight++;
       void this.flush(group).finally(() => {
+        for (const u of users) this.busyUsers.delete(u);
         this.inFlight--;
         if (this.queue.length > 0) this.pump();
         else if (this.inFlight === 0) for (const done of this.idle.splice(0)) done();
@@ -90,14 +99,25 @@ export class GroupCommitter {
     }
   }
 
+  /** Takes queued calls in order, skipping users of running groups, up to the size cap. */
   private takeGroup(): Pending[] {
-    let n = 0;
+    const group: Pending[] = [];
+    const rest: Pending[] = [];
     let changes = 0;
-    while (n < this.queue.length && (n === 0 || changes + this.queue[n].call.changes.length <= this.maxChangesPerGroup)) {
-      changes += this.queue[n].call.changes.length;
-      n++;
+    let full = false;
+    for (const p of this.queue) {
+      // Once one call does not fit, none after it may go either: a later, smaller call of the
+      // same user would overtake it.
+      full ||= group.length > 0 && changes + p.call.changes.length > this.maxChangesPerGroup;
+      if (full || this.busyUsers.has(p.call.userId)) {
+        rest.push(p);
+      } else {
+        group.push(p);
+        changes += p.call.changes.length;
+      }
     }
-    return this.queue.splice(0, n);
+    this.queue.splice(0, this.queue.length, ...rest);
+    return group;
   }
 
   private async flush(group: Pending[]): Promise<void> {
