@@ -6,6 +6,7 @@ import { KeepsakeError } from '../../core/errors.js';
 import { contentHash } from '../../core/hash.js';
 import type { BlobStore } from '../../core/ports/blob-store.js';
 
+/** How the contract suite gets stores of one adapter. */
 export interface BlobStoreFactory {
   /** A new, empty store. */
   open(): Promise<BlobStore>;

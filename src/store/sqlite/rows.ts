@@ -3,11 +3,16 @@ import type { Collection, DeviceToken, Kind, Revision, RevisionReason, StoredIte
 
 /** Columns selected for an item (same for the `items` and `revisions` tables). */
 export const ITEM_COLUMNS = 'collection, id, version, hash, modified, deleted, content';
+/** Columns selected for a revision. */
 export const REVISION_COLUMNS = `${ITEM_COLUMNS}, reason, kept_at`;
+/** Columns of `users` that make up a `User` (the sequence counter `seq` is not part of it). */
 export const USER_COLUMNS = 'id, name, password_hash, admin, created_at, deleted_at';
+/** Columns of `tokens` that make up a `DeviceToken`. */
 export const TOKEN_COLUMNS = 'id, user_id, device, token_hash, created_at, last_used_at';
+/** Columns of `collections` that make up a `Collection`. */
 export const COLLECTION_COLUMNS = 'id, kind, name, count, digest, created_at, last_change_at, deleted_at';
 
+/** A row of `items` (or the item part of `revisions`); booleans are stored as 0/1. */
 export interface ItemRow {
   collection: string;
   id: string;
@@ -18,11 +23,13 @@ export interface ItemRow {
   content: string | null;
 }
 
+/** A row of `revisions`. */
 export interface RevisionRow extends ItemRow {
   reason: string;
   kept_at: string;
 }
 
+/** A row of `users`. */
 export interface UserRow {
   id: string;
   name: string;
@@ -32,6 +39,7 @@ export interface UserRow {
   deleted_at: string | null;
 }
 
+/** A row of `tokens`. */
 export interface TokenRow {
   id: string;
   user_id: string;
@@ -41,6 +49,7 @@ export interface TokenRow {
   last_used_at: string | null;
 }
 
+/** A row of `collections`. */
 export interface CollectionRow {
   id: string;
   kind: string;
@@ -52,6 +61,7 @@ export interface CollectionRow {
   deleted_at: string | null;
 }
 
+/** The stored item a row describes. */
 export function toItem(r: ItemRow): StoredItem {
   return {
     collection: r.collection,
@@ -64,10 +74,12 @@ export function toItem(r: ItemRow): StoredItem {
   };
 }
 
+/** The kept version a row describes. */
 export function toRevision(r: RevisionRow): Revision {
   return { ...toItem(r), reason: r.reason as RevisionReason, keptAt: r.kept_at };
 }
 
+/** The account a row describes. */
 export function toUser(r: UserRow): User {
   return {
     id: r.id,
@@ -79,6 +91,7 @@ export function toUser(r: UserRow): User {
   };
 }
 
+/** The device token a row describes. */
 export function toToken(r: TokenRow): DeviceToken {
   return {
     id: r.id,
@@ -90,6 +103,7 @@ export function toToken(r: TokenRow): DeviceToken {
   };
 }
 
+/** The collection a row describes. */
 export function toCollection(r: CollectionRow): Collection {
   return {
     id: r.id,
