@@ -13,6 +13,13 @@ import { itemRoutes } from './routes/items.js';
 import { type ServerHealth, statusRoutes } from './routes/status.js';
 import { tokenRoutes } from './routes/tokens.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every registered route, so the authorization test can prove it covers them all. */
+    routeList: Array<{ method: string; url: string }>;
+  }
+}
+
 export interface HttpOptions {
   /** Pino logger options, or false for none (tests). */
   logger?: boolean | { level: string };
@@ -32,6 +39,11 @@ export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions =
   });
   const metrics = createMetrics(keepsake.store);
   const ctx: RouteContext = { keepsake, auth: authHooks(keepsake.accounts) };
+  const routeList: Array<{ method: string; url: string }> = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') routeList.push({ method: m, url: r.url });
+  });
 
   // Photo uploads stream straight to the blob store: the route reads request.raw itself.
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
