@@ -1,0 +1,147 @@
+// Export → import round trips, the zip layout, and what the files hold.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import yauzl from 'yauzl';
+import { splitICalendar, splitVCards } from '../core/content/split-import.js';
+import type { User } from '../core/model.js';
+import type { Manifest } from './export-format.js';
+import { writeExport } from './export-zip.js';
+import { makeWorld, readAll, seedAccount, type World } from './export-fixtures.js';
+import { importFiles } from './import-files.js';
+
+async function unzip(bytes: Buffer): Promise<Map<string, Buffer>> {
+  const zip = await yauzl.fromBufferPromise(bytes, { lazyEntries: true });
+  const out = new Map<string, Buffer>();
+  for await (const entry of zip.eachEntry()) out.set(entry.fileName, await readAll(await zip.openReadStreamPromise(entry)));
+  return out;
+}
+
+/** Every live item of every collection, as collection → id → hash. */
+async function snapshot(world: World, user: User) {
+  const cols = await world.store.listCollections(user.id);
+  const items = new Map<string, Map<string, string>>();
+  for (const c of cols) {
+    const m = new Map<string, string>();
+    for (const i of await world.store.listItems(user.id, c.id, { limit: 10_000 })) m.set(i.id, i.hash);
+    items.set(c.id, m);
+  }
+  return { collections: cols.map((c) => ({ id: c.id, kind: c.kind, name: c.name, count: c.count, digest: c.digest })), items };
+}
+
+describe('writeExport', () => {
+  it('exports every kind and imports into a fresh user with identical hashes and digests', async () => {
+    const world = makeWorld();
+    const { user: alice } = await seedAccount(world);
+    const zip = await readAll(writeExport(world.store, world.blobs, alice, { pageSize: 2 }));
+
+    const bob = await world.newUser('bob');
+    const report = await importFiles(world.sync, world.photos, world.store, bob, [{ name: 'alice.zip', bytes: zip }]);
+    assert.deepEqual(report.rejected, []);
+    assert.equal(report.created, 12);
+    assert.equal(report.updated + report.unchanged + report.conflicts, 0);
+
+    const a = await snapshot(world, alice);
+    const b = await snapshot(world, bob);
+    assert.deepEqual(b.collections, a.collections);
+    assert.deepEqual(b.items, a.items);
+    // Photos came back as bytes bob may read.
+    const p2 = JSON.parse((await world.store.getItem(bob.id, 'photos', 'p2'))!.content!) as { blob: string };
+    assert.equal(await world.store.hasBlobRef(bob.id, p2.blob), true);
+
+    // Running the same import again changes nothing.
+    const seq = await world.store.lastSeq(bob.id);
+    const again = await importFiles(world.sync, world.photos, world.store, bob, [{ name: 'alice.zip', bytes: zip }]);
+    assert.deepEqual(again, { created: 0, unchanged: 12, updated: 0, conflicts: 0, rejected: [] });
+    assert.equal(await world.store.lastSeq(bob.id), seq);
+  });
+
+  it('lays out standard files, safe names and a manifest that describes every item', async () => {
+    const world = makeWorld();
+    const { user } = await seedAccount(world);
+    const files = await unzip(await readAll(writeExport(world.store, world.blobs, user, { pageSize: 2 })));
+    const names = [...files.keys()].filter((n) => !n.startsWith('data/')).sort();
+    assert.deepEqual(names, [
+      'calendar/calendar.ics',
+      'calendar/work.ics',
+      'contacts/contacts.vcf',
+      'manifest.json',
+      'notes/notes/Shopping _ list (2).md',
+      'notes/notes/Shopping _ list.md',
+      'notes/notes/_.._etc_passwd.md',
+      'photos/photos/IMG_0001 (2).png',
+      'photos/photos/IMG_0001 (2).png.json',
+      'photos/photos/IMG_0001.png',
+      'photos/photos/IMG_0001.png.json',
+      'scores/scores.json',
+      'tasks/tasks.ics',
+    ]);
+    for (const n of files.keys()) assert.ok(!n.split('/').includes('..') && !n.startsWith('/'), n);
+
+    const manifest = JSON.parse(files.get('manifest.json')!.toString()) as Manifest;
+    assert.equal(manifest.format, 'keepsake-export');
+    assert.equal(manifest.formatVersion, 1);
+    assert.equal(manifest.user, 'alice');
+    assert.equal(manifest.server.id, (await world.store.identity()).id);
+    assert.deepEqual(manifest.problems, []);
+    for (const col of await world.store.listCollections(user.id)) {
+      const m = manifest.collections.find((c) => c.id === col.id)!;
+      assert.deepEqual([m.kind, m.name, m.count, m.digest], [col.kind, col.name, col.count, col.digest], col.id);
+    }
+    assert.equal(manifest.items.length, 12);
+    for (const item of manifest.items) {
+      const stored = await world.store.getItem(user.id, item.collection, item.id);
+      assert.equal(item.hash, stored!.hash);
+      assert.equal(item.version, stored!.version);
+      assert.ok(files.has(item.path), item.path);
+    }
+    assert.ok(!manifest.items.some((i) => i.id === 'gone-1'), 'deleted items are not exported');
+
+    // Standard files other programs read.
+    assert.equal(splitVCards(files.get('contacts/contacts.vcf')!.toString()).length, 2);
+    const ics = files.get('calendar/calendar.ics')!.toString();
+    assert.equal(ics.match(/^BEGIN:VCALENDAR/gm)!.length, 1);
+    assert.equal(ics.match(/^BEGIN:VTIMEZONE/gm)!.length, 1);
+    assert.deepEqual(splitICalendar(ics).map((p) => p.uid).sort(), ['holiday-1', 'standup-1']);
+    assert.match(ics, /RECURRENCE-ID;TZID=Europe\/Berlin:20240126T090000/);
+    assert.deepEqual(splitICalendar(files.get('tasks/tasks.ics')!.toString()).map((p) => [p.uid, p.kind]), [['task-1', 'tasks']]);
+    assert.equal(files.get('notes/notes/Shopping _ list.md')!.toString(), '# Shopping / list\n\nmilk\neggs\nbread\n');
+    const scores = JSON.parse(files.get('scores/scores.json')!.toString()) as unknown[];
+    assert.deepEqual(scores, [{ id: 's1', game: 'Tetris', score: 123456, achievedAt: '2024-01-01T10:00:00Z', player: 'Ada' }]);
+    const photo = files.get('photos/photos/IMG_0001.png')!;
+    const sidecar = JSON.parse(files.get('photos/photos/IMG_0001.png.json')!.toString()) as { id: string; size: number; blob: string };
+    assert.equal(sidecar.id, 'p1');
+    assert.equal(photo.length, sidecar.size);
+  });
+
+  it('exports an empty account as a manifest and empty files', async () => {
+    const world = makeWorld();
+    const user = await world.newUser('empty');
+    const files = await unzip(await readAll(writeExport(world.store, world.blobs, user)));
+    const manifest = JSON.parse(files.get('manifest.json')!.toString()) as Manifest;
+    assert.equal(manifest.collections.length, 6);
+    assert.deepEqual(manifest.items, []);
+    assert.match(files.get('calendar/calendar.ics')!.toString(), /^BEGIN:VCALENDAR\r\n[\s\S]*END:VCALENDAR\r\n$/);
+    assert.deepEqual(JSON.parse(files.get('scores/scores.json')!.toString()), []);
+  });
+
+  it('names a photo whose blob is damaged in the manifest instead of failing the export', async () => {
+    const world = makeWorld();
+    const { user, photoBlobs } = await seedAccount(world);
+    (world.blobs as unknown as { blobs: Map<string, Buffer> }).blobs.get(photoBlobs[0])![100] ^= 0xff;
+    const files = await unzip(await readAll(writeExport(world.store, world.blobs, user)));
+    const manifest = JSON.parse(files.get('manifest.json')!.toString()) as Manifest;
+    assert.equal(manifest.problems.length, 1);
+    assert.equal(manifest.problems[0].item, 'p1');
+    assert.equal(manifest.problems[0].blob, photoBlobs[0]);
+  });
+
+  it('fails the stream with the store error rather than writing a short zip', async () => {
+    const world = makeWorld();
+    const { user } = await seedAccount(world);
+    const broken = Object.create(world.store) as typeof world.store;
+    broken.listItems = async () => {
+      throw new Error('disk on fire');
+    };
+    await assert.rejects(readAll(writeExport(broken, world.blobs, user)), /disk on fire/);
+  });
+});
