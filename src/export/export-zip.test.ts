@@ -1,12 +1,13 @@
 // Export → import round trips, the zip layout, and what the files hold.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import yauzl from 'yauzl';
 import { splitICalendar, splitVCards } from '../core/content/split-import.js';
 import type { User } from '../core/model.js';
 import type { Manifest } from './export-format.js';
 import { writeExport } from './export-zip.js';
-import { makeWorld, readAll, seedAccount, type World } from './export-fixtures.js';
+import { makeWorld, push, readAll, seedAccount, type World } from './export-fixtures.js';
 import { importFiles } from './import-files.js';
 
 async function unzip(bytes: Buffer): Promise<Map<string, Buffer>> {
@@ -133,6 +134,29 @@ describe('writeExport', () => {
     assert.equal(manifest.problems.length, 1);
     assert.equal(manifest.problems[0].item, 'p1');
     assert.equal(manifest.problems[0].blob, photoBlobs[0]);
+  });
+
+  it('reads pages only as fast as the zip is consumed', async () => {
+    const world = makeWorld();
+    const user = await world.newUser('big');
+    // Incompressible 20 KB bodies, so the zip's output buffer fills after a page or two.
+    const body = (i: number) => Array.from({ length: 320 }, (_, j) => createHash('sha256').update(`${i}:${j}`).digest('hex')).join('\n');
+    await push(world, user, Array.from({ length: 60 }, (_, i) => ({ collection: 'notes', id: `n${String(i).padStart(3, '0')}`, content: { title: `Note ${i}`, body: body(i) } })));
+    let pages = 0;
+    const counting = Object.create(world.store) as typeof world.store;
+    counting.listItems = (...args) => {
+      pages++;
+      return world.store.listItems(...args);
+    };
+    const stream = writeExport(counting, world.blobs, user, { pageSize: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const early = pages;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Stream buffers hold a few hundred KB; after that the export waits for its reader.
+    assert.equal(pages, early, 'the export kept reading while nobody consumed the zip');
+    assert.ok(pages < 12, `read ${pages} of 12 pages before anyone consumed the zip`);
+    const files = await unzip(await readAll(stream));
+    assert.equal([...files.keys()].filter((n) => n.endsWith('.md')).length, 60);
   });
 
   it('fails the stream with the store error rather than writing a short zip', async () => {

@@ -29,8 +29,8 @@ export interface ExportOptions {
 }
 
 /**
- * Streams a zip of all of `user`'s live collections and items (layout in docs: see
- * export-format.ts and the README of this folder):
+ * Streams a zip of all of `user`'s live collections and items (types in export-format.ts;
+ * `<collection>` is the collection id made safe as a file name):
  *
  *     manifest.json                      format, time, user, server, collections, items
  *     contacts/<collection>.vcf          every contact, one vCard after another
