@@ -107,6 +107,34 @@ describe('PostgresRecordStore', () => {
     assert.equal(await again.lastSeq(user.id), 20);
   });
 
+  it('runs a transaction again when PostgreSQL aborts it as a deadlock', async () => {
+    const schema = freshSchema();
+    const sut = await openPostgresStore(URL, { schema, groupCommit: { maxInFlight: 1 } });
+    stores.push(sut);
+    const [a, b, c] = (await Promise.all([0, 1, 2].map(() => sut.createUser(newUser(), COLLECTIONS)))).sort((x, y) => (x.id < y.id ? -1 : 1));
+    const other = new pg.Client({ connectionString: URL });
+    await other.connect();
+    try {
+      await other.query(`SET search_path TO "${schema}"`);
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [b.id]);
+      // With one group in flight, c's call goes alone and a's and b's share the next group,
+      // which locks a and then waits for b.
+      const first = sut.applyChanges(c.id, [note('n', 'c')], NOW);
+      const grouped = Promise.all([sut.applyChanges(a.id, [note('n', 'a')], NOW), sut.applyChanges(b.id, [note('n', 'b')], NOW)]);
+      await first;
+      await new Promise((r) => setTimeout(r, 300));
+      // Now wait for a: a cycle. The store's transaction has waited longer, so its deadlock check fires first.
+      await other.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [a.id]);
+      await other.query('COMMIT');
+      const outcomes = (await grouped).flat();
+      assert.deepEqual(outcomes.map((o) => o.status), ['applied', 'applied']);
+      assert.ok(sut.durabilityStats().retries >= 1);
+    } finally {
+      await other.end();
+    }
+  });
+
   it('two server processes hammering one user never share a sequence number and keep count and digest right', async () => {
     const schema = freshSchema();
     const sut = await open(schema);

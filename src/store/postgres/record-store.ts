@@ -47,11 +47,15 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   pool.on('error', () => {});
   pool.on('connect', (client) => {
     // Runs before any query of the first borrower (a client's queries are queued in order).
-    // synchronous_commit=off would acknowledge writes before they are on disk: we turn it back on.
+    // - synchronous_commit=off would acknowledge writes before they are on disk: turn it back on.
+    // - A server process that freezes inside a transaction (SIGSTOP, a VM pause) would hold its
+    //   users' row locks and stall every other process writing for them; PostgreSQL ends such a
+    //   session after 30 s idle in a transaction, its work rolls back, and nothing was acknowledged.
     void client
       .query(
         `SELECT CASE WHEN $1::text IS NOT NULL THEN set_config('search_path', $1, false) END,
-                CASE WHEN current_setting('synchronous_commit') = 'off' THEN set_config('synchronous_commit', 'on', false) END`,
+                CASE WHEN current_setting('synchronous_commit') = 'off' THEN set_config('synchronous_commit', 'on', false) END,
+                set_config('idle_in_transaction_session_timeout', '30s', false)`,
         [schema === null ? null : quoteSchema(schema)],
       )
       .catch(() => {});
