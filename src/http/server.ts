@@ -1,5 +1,5 @@
 // Builds the HTTP server: Fastify with one error path, auth hooks, metrics and the route modules.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Keepsake } from '../wiring/open-keepsake.js';
 import { authHooks } from './auth.js';
 import { handleError } from './error-mapper.js';
@@ -31,7 +31,8 @@ export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions =
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: keepsake.config.maxBodyBytes,
-    disableRequestLogging: true,
+    // Per-request log lines cost throughput; errors are still logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     // Ids such as `urn:uuid:…` and `sha256:…` appear in paths.
     routerOptions: { maxParamLength: 500 },
     forceCloseConnections: false,

@@ -27,7 +27,13 @@ export interface Keepsake {
 /** Opens the record store named by `--store`, or SQLite inside `--data`. */
 export async function openRecordStore(config: Config): Promise<RecordStore> {
   const url = config.store;
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgresStore(url);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    // `?schema=NAME` keeps Keepsake's tables in their own schema (one database, several instances).
+    const u = new URL(url);
+    const schema = u.searchParams.get('schema') ?? undefined;
+    u.searchParams.delete('schema');
+    return openPostgresStore(u.toString(), { schema });
+  }
   const file = url.startsWith('sqlite:') ? resolve(url.slice('sqlite:'.length)) : join(resolve(config.data), 'keepsake.db');
   return openSqliteStore(file);
 }

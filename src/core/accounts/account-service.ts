@@ -13,6 +13,13 @@ const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 1024;
 /** How long a token's last-use time may lag; avoids a write on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * How long a verified token is trusted without asking the store again. Revocations and account
+ * changes made through this process take effect at once (the cache is cleared); made by another
+ * process on a shared PostgreSQL store, within this time.
+ */
+const TOKEN_CACHE_MS = 5_000;
+const TOKEN_CACHE_MAX = 50_000;
 
 export const TOKEN_PREFIX = 'ks_';
 
@@ -56,6 +63,7 @@ function checkPassword(password: unknown): string {
 export class AccountService {
   private readonly limiter: LoginLimiter;
   private readonly touched = new Map<string, number>();
+  private readonly verified = new Map<string, { user: User; token: DeviceToken; at: number }>();
 
   constructor(
     private readonly store: RecordStore,
@@ -89,17 +97,20 @@ export class AccountService {
   }
 
   async setPassword(name: string, password: unknown): Promise<UserView> {
+    this.verified.clear();
     const u = await this.requireUser(name);
     return userView(await this.store.updateUser(u.id, { passwordHash: await hashPassword(checkPassword(password)) }));
   }
 
   async setAdmin(name: string, admin: boolean): Promise<UserView> {
+    this.verified.clear();
     const u = await this.requireUser(name);
     return userView(await this.store.updateUser(u.id, { admin }));
   }
 
   /** Soft delete: the account stops working at once and its devices are signed out; data stays for the retention window. */
   async deleteUser(name: string): Promise<UserView> {
+    this.verified.clear();
     const u = await this.requireUser(name);
     if (u.deletedAt) return userView(u);
     for (const t of await this.store.listTokens(u.id)) await this.store.deleteToken(u.id, t.id);
@@ -108,6 +119,7 @@ export class AccountService {
 
   /** Undoes a soft delete. */
   async undeleteUser(name: string): Promise<UserView> {
+    this.verified.clear();
     const u = await this.requireUser(name);
     return userView(await this.store.updateUser(u.id, { deletedAt: null }));
   }
@@ -152,11 +164,16 @@ export class AccountService {
   /** Resolves a bearer token to its live user and token; throws `unauthorized`. */
   async authenticateToken(token: string): Promise<{ user: User; token: DeviceToken }> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) fail('unauthorized', 'invalid token');
-    const t = await this.store.findTokenByHash(tokenHash(token));
+    const hash = tokenHash(token);
+    const now = this.clock.now();
+    const cached = this.verified.get(hash);
+    if (cached && now - cached.at < TOKEN_CACHE_MS) return { user: cached.user, token: cached.token };
+    const t = await this.store.findTokenByHash(hash);
     if (!t) fail('unauthorized', 'invalid or revoked token');
     const user = await this.store.getUser(t.userId);
     if (!user || user.deletedAt) fail('unauthorized', 'invalid or revoked token');
-    const now = this.clock.now();
+    if (this.verified.size >= TOKEN_CACHE_MAX) this.verified.clear();
+    this.verified.set(hash, { user, token: t, at: now });
     if (now - (this.touched.get(t.id) ?? 0) > TOUCH_INTERVAL_MS) {
       this.touched.set(t.id, now);
       await this.store.touchToken(t.id, new Date(now).toISOString()).catch(() => {});
@@ -169,6 +186,7 @@ export class AccountService {
   }
 
   async revokeDevice(user: User, tokenId: string): Promise<void> {
+    this.verified.clear();
     if (!(await this.store.deleteToken(user.id, tokenId))) {
       throw new KeepsakeError('not_found', `no device token ${tokenId.slice(0, 64)} for this user`);
     }

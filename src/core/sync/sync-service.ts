@@ -16,7 +16,7 @@ import { checkKind, KINDS, type Kind } from '../kinds.js';
 import type { Collection, PreparedChange, User } from '../model.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { type Clock, isoNow } from '../ports/clock.js';
-import type { RecordStore } from '../ports/record-store.js';
+import type { RecordStore, ServerIdentity } from '../ports/record-store.js';
 import { DEFAULT_MASS_DELETE, massDeleteGuard, type MassDeleteLimits } from './mass-delete-guard.js';
 import { checkPhotoBlob } from './photo-blobs.js';
 import { parsePushRequest } from './push-request.js';
@@ -47,7 +47,13 @@ export interface KindStatus {
   lastChange: string | null;
 }
 
+/** How long the server identity and a user's collection list are reused within one process. */
+const CACHE_MS = 2_000;
+
 export class SyncService {
+  private identityCache: { at: number; value: Promise<ServerIdentity> } | null = null;
+  private readonly collectionCache = new Map<string, { at: number; value: Promise<Map<string, Collection>> }>();
+
   constructor(
     private readonly store: RecordStore,
     private readonly blobs: BlobStore,
@@ -57,6 +63,38 @@ export class SyncService {
 
   private async collections(user: User): Promise<Map<string, Collection>> {
     return new Map((await this.store.listCollections(user.id)).map((c) => [c.id, c]));
+  }
+
+  /**
+   * The user's live collections, reused for a moment: pushes need only their kinds (fixed at
+   * creation). Counts in it may be stale, so the mass-delete guard reads fresh ones.
+   */
+  private cachedCollections(user: User): Promise<Map<string, Collection>> {
+    const now = this.clock.now();
+    const hit = this.collectionCache.get(user.id);
+    if (hit && now - hit.at < CACHE_MS) return hit.value;
+    if (this.collectionCache.size > 10_000) this.collectionCache.clear();
+    const value = this.collections(user);
+    value.catch(() => this.collectionCache.delete(user.id));
+    this.collectionCache.set(user.id, { at: now, value });
+    return value;
+  }
+
+  /** The store's identity, reused for a moment; call `forgetCaches` after a restore changes it. */
+  identity(): Promise<ServerIdentity> {
+    const now = this.clock.now();
+    if (this.identityCache && now - this.identityCache.at < CACHE_MS) return this.identityCache.value;
+    const value = this.store.identity();
+    value.catch(() => (this.identityCache = null));
+    this.identityCache = { at: now, value };
+    return value;
+  }
+
+  /** Drops cached identity and collections (after restores, or collection changes). */
+  forgetCaches(userId?: string): void {
+    this.identityCache = null;
+    if (userId === undefined) this.collectionCache.clear();
+    else this.collectionCache.delete(userId);
   }
 
   private async requireCollection(user: User, id: string): Promise<Collection> {
@@ -74,6 +112,7 @@ export class SyncService {
     const name = checkName(b.name);
     const kind = checkKind(b.kind);
     const id = b.id === undefined ? randomUUID() : checkId(b.id, 'id');
+    this.forgetCaches(user.id);
     return wireCollection(await this.store.createCollection(user.id, { id, kind, name }, isoNow(this.clock)));
   }
 
@@ -86,6 +125,7 @@ export class SyncService {
   /** Soft delete: the collection disappears from listings; its items stay in the store. */
   async deleteCollection(user: User, id: string): Promise<void> {
     await this.requireCollection(user, id);
+    this.forgetCaches(user.id);
     await this.store.updateCollection(user.id, id, { deletedAt: isoNow(this.clock) });
   }
 
@@ -93,7 +133,7 @@ export class SyncService {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PULL_LIMIT) {
       fail('invalid_request', `limit must be an integer from 1 to ${MAX_PULL_LIMIT}`, { field: 'limit' });
     }
-    const server = await this.store.identity();
+    const server = await this.identity();
     const since = parseCursor(cursor, server.epoch, await this.store.lastSeq(user.id));
     const rows = await this.store.listChanges(user.id, since, limit + 1);
     const more = rows.length > limit;
@@ -109,7 +149,7 @@ export class SyncService {
 
   async push(user: User, body: unknown): Promise<PushResponse> {
     const request = parsePushRequest(body);
-    const cols = await this.collections(user);
+    const cols = await this.cachedCollections(user);
     const results: Array<PushResult | null> = [];
     const prepared: Array<{ index: number; change: PreparedChange }> = [];
     const deletes = new Map<string, number>();
@@ -133,7 +173,10 @@ export class SyncService {
         results.push({ changeId: c.changeId, status: 'rejected', error: toWireError(e) });
       }
     }
-    massDeleteGuard(deletes, (id) => cols.get(id)?.count ?? 0, this.limits.massDelete, request.confirmMassDelete === true);
+    if (deletes.size > 0 && request.confirmMassDelete !== true) {
+      const fresh = await this.collections(user);
+      massDeleteGuard(deletes, (id) => fresh.get(id)?.count ?? 0, this.limits.massDelete, false);
+    }
     const outcomes = prepared.length ? await this.store.applyChanges(user.id, prepared.map((p) => p.change), isoNow(this.clock)) : [];
     for (const [n, { index, change }] of prepared.entries()) {
       const o = outcomes[n];
@@ -151,7 +194,7 @@ export class SyncService {
                   error: { code: 'item_not_found', message: `cannot delete "${change.id}": the server has no such item` },
                 };
     }
-    const server = await this.store.identity();
+    const server = await this.identity();
     return { server: { id: server.id, epoch: server.epoch }, results: results as PushResult[] };
   }
 
