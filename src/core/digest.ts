@@ -7,33 +7,47 @@
 // item O(1) and the result independent of order.
 import { createHash } from 'node:crypto';
 
-const MOD = 1n << 256n;
 export const EMPTY_DIGEST = '0'.repeat(64);
 
-function term(id: string, hash: string): bigint {
-  const h = createHash('sha256').update(id, 'utf8').update(Buffer.from([0])).update(hash, 'utf8').digest('hex');
-  return BigInt('0x' + h);
+function term(id: string, hash: string): Buffer {
+  return createHash('sha256').update(id, 'utf8').update(ZERO).update(hash, 'utf8').digest();
 }
 
-function toHex(n: bigint): string {
-  return (((n % MOD) + MOD) % MOD).toString(16).padStart(64, '0');
+const ZERO = Buffer.from([0]);
+
+/** a := a + sign·b mod 2^256, on 32-byte big-endian numbers (byte-wise with carry: cheaper than BigInt). */
+function addInto(a: Buffer, b: Buffer, sign: 1 | -1): void {
+  let carry = 0;
+  for (let i = 31; i >= 0; i--) {
+    const v = a[i] + sign * b[i] + carry;
+    a[i] = v & 0xff;
+    carry = v >> 8; // arithmetic shift: -1 borrows, +1 carries
+  }
+}
+
+function parse(digest: string): Buffer {
+  return Buffer.from(digest, 'hex');
 }
 
 /** Digest after adding a live item (id, hash). */
 export function digestAdd(digest: string, id: string, hash: string): string {
-  return toHex(BigInt('0x' + digest) + term(id, hash));
+  const d = parse(digest);
+  addInto(d, term(id, hash), 1);
+  return d.toString('hex');
 }
 
 /** Digest after removing a live item (id, hash). */
 export function digestRemove(digest: string, id: string, hash: string): string {
-  return toHex(BigInt('0x' + digest) - term(id, hash));
+  const d = parse(digest);
+  addInto(d, term(id, hash), -1);
+  return d.toString('hex');
 }
 
 /** Digest of a whole set of live items, computed from scratch (scrub, clients). */
 export function collectionDigest(items: Iterable<{ id: string; hash: string }>): string {
-  let sum = 0n;
-  for (const it of items) sum += term(it.id, it.hash);
-  return toHex(sum);
+  const d = Buffer.alloc(32);
+  for (const it of items) addInto(d, term(it.id, it.hash), 1);
+  return d.toString('hex');
 }
 
 /** Digest change for replacing `before` (or nothing) with `after` (or nothing). */
@@ -43,8 +57,9 @@ export function digestReplace(
   before: string | null,
   after: string | null,
 ): string {
-  let d = digest;
-  if (before !== null) d = digestRemove(d, id, before);
-  if (after !== null) d = digestAdd(d, id, after);
-  return d;
+  if (before === after) return digest;
+  const d = parse(digest);
+  if (before !== null) addInto(d, term(id, before), -1);
+  if (after !== null) addInto(d, term(id, after), 1);
+  return d.toString('hex');
 }

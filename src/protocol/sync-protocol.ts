@@ -89,6 +89,7 @@ export interface WireError {
 
 /** The outcome of one pushed change. */
 export type PushResult =
+  /** `item` carries no `content`: the device already has it. */
   | { changeId: string; status: 'applied'; item: WireItem }
   | { changeId: string; status: 'duplicate'; item: WireItem | null }
   | { changeId: string; status: 'conflict'; item: WireItem; revision: number }

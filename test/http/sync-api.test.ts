@@ -41,7 +41,8 @@ describe('JSON sync API', () => {
     const r = await u.call('POST', '/api/v1/changes', { changes });
     assert.equal(r.status, 200);
     assert.deepEqual(r.body.results.map((x: any) => x.status), Array(6).fill('applied'), JSON.stringify(r.body));
-    assert.equal(r.body.results[0].item.content, vcard('c1'), 'vCard bytes come back as sent');
+    assert.equal(r.body.results[0].item.content, undefined, 'applied results carry no content: the device sent it');
+    assert.equal((await u.call('GET', '/api/v1/items/contacts/c1')).body.content, vcard('c1'), 'vCard bytes come back as sent');
     assert.match(r.body.results[0].item.hash, /^sha256:[0-9a-f]{64}$/);
 
     const seen: any[] = [];

@@ -183,7 +183,7 @@ export class SyncService {
       const kind = cols.get(change.collection)!.kind;
       results[index] =
         o.status === 'applied'
-          ? { changeId: change.changeId, status: 'applied', item: wireItem(o.item, kind) }
+          ? { changeId: change.changeId, status: 'applied', item: wireItem(o.item, kind, false) }
           : o.status === 'duplicate'
             ? { changeId: change.changeId, status: 'duplicate', item: o.item ? wireItem(o.item, kind) : null }
             : o.status === 'conflict'

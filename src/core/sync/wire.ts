@@ -3,7 +3,8 @@ import type { WireCollection, WireItem, WireRevision } from '../../protocol/sync
 import { decodeContent } from '../content/validate-content.js';
 import type { Collection, Kind, Revision, StoredItem } from '../model.js';
 
-export function wireItem(item: StoredItem, kind: Kind): WireItem {
+/** The wire form of an item; `withContent: false` leaves out the content (the device sent it). */
+export function wireItem(item: StoredItem, kind: Kind, withContent = true): WireItem {
   const w: WireItem = {
     collection: item.collection,
     id: item.id,
@@ -12,7 +13,7 @@ export function wireItem(item: StoredItem, kind: Kind): WireItem {
     modified: item.modified,
     deleted: item.deleted,
   };
-  if (item.content !== null) w.content = decodeContent(kind, item.content) as WireItem['content'];
+  if (withContent && item.content !== null) w.content = decodeContent(kind, item.content) as WireItem['content'];
   return w;
 }
 

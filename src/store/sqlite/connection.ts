@@ -35,8 +35,12 @@ export async function openConnection(file: string): Promise<SqliteConnection> {
     if (mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (got ${String(mode)})`);
     // NORMAL: COMMIT does not fsync; group-commit.ts fsyncs the WAL off the event loop instead.
     db.pragma('synchronous = NORMAL');
-    // The default (1000 pages, ~4 MiB): checkpoints are rare, short, and fsync what they copy.
-    db.pragma('wal_autocheckpoint = 1000');
+    // No checkpoints on this connection: a checkpoint copies pages and fsyncs the database file
+    // synchronously, stalling every request. checkpointer.ts runs them in a worker thread.
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma('cache_size = -65536');
+    // When the WAL restarts after a full checkpoint, cut the file back to 64 MiB.
+    db.pragma('journal_size_limit = 67108864');
     migrate(db, new Date().toISOString());
     walFd = openSync(`${path}-wal`, 'r');
     fsyncSync(walFd);

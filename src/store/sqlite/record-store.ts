@@ -14,6 +14,7 @@ import type {
 } from '../../core/model.js';
 import type { RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
 import { applyChangesInTransaction } from './apply-changes.js';
+import { Checkpointer } from './checkpointer.js';
 import { openConnection, type SqliteConnection } from './connection.js';
 import { type DurabilityStats, GroupCommit } from './group-commit.js';
 import {
@@ -58,12 +59,14 @@ export class SqliteRecordStore implements RecordStore {
   private readonly q: StatementCache;
   private readonly commits: GroupCommit;
   private closing: Promise<void> | null = null;
+  private readonly checkpointer: Checkpointer;
 
   constructor(private readonly conn: SqliteConnection) {
     this.path = conn.path;
     this.description = `sqlite:${conn.path}`;
     this.q = new StatementCache(conn.db);
     this.commits = new GroupCommit(conn.db, new WalSync(conn.walFd));
+    this.checkpointer = new Checkpointer(conn.path);
   }
 
   /** How well writes are being grouped: fsyncs versus transactions versus calls. */
@@ -289,6 +292,7 @@ export class SqliteRecordStore implements RecordStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.commits.close();
+      await this.checkpointer.stop();
       closeSync(this.conn.walFd);
       this.conn.db.close();
     })();
