@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The `keepsake` command: one subcommand per file under commands/.
 import { Command } from 'commander';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
+import { scrubCommand } from './commands/scrub.js';
 import { serveCommand } from './commands/serve.js';
 import { userCommand } from './commands/user.js';
 
@@ -11,5 +14,8 @@ const program = new Command('keepsake')
 
 program.addCommand(serveCommand());
 program.addCommand(userCommand());
+program.addCommand(exportCommand());
+program.addCommand(importCommand());
+program.addCommand(scrubCommand());
 
 await program.parseAsync(process.argv);

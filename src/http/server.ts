@@ -9,6 +9,7 @@ import { blobRoutes } from './routes/blobs.js';
 import { changeRoutes } from './routes/changes.js';
 import { collectionRoutes } from './routes/collections.js';
 import type { RouteContext } from './routes/context.js';
+import { exportRoutes } from './routes/export.js';
 import { itemRoutes } from './routes/items.js';
 import { type ServerHealth, statusRoutes } from './routes/status.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -63,6 +64,7 @@ export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions =
   changeRoutes(app, ctx);
   blobRoutes(app, ctx);
   itemRoutes(app, ctx);
+  exportRoutes(app, ctx);
   adminUserRoutes(app, ctx);
   statusRoutes(app, ctx, metrics, health);
   return app;

@@ -150,6 +150,19 @@ describe('JSON sync API', () => {
     assert.match(m.body, /keepsake_items \d+/);
   });
 
+  it('exports everything as a zip with a manifest', async () => {
+    const u = await server.login();
+    await u.call('POST', '/api/v1/changes', { changes: [{ changeId: cid(), collection: 'contacts', id: 'zz', baseVersion: 0, content: vcard('zz', 'Zed Zulu') }] });
+    const res = await fetch(`${server.url}/api/v1/export`, { headers: { authorization: `Bearer ${u.token}` } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/zip');
+    assert.match(res.headers.get('content-disposition') ?? '', /attachment; filename="keepsake-/);
+    const zip = Buffer.from(await res.arrayBuffer());
+    assert.equal(zip.subarray(0, 2).toString(), 'PK');
+    assert.ok(zip.includes(Buffer.from('manifest.json')));
+    assert.ok(zip.includes(Buffer.from('contacts/contacts.vcf')));
+  });
+
   it('issues, lists and revokes device tokens', async () => {
     const u = await server.login();
     const t2 = await call(server.url, 'POST', '/api/v1/tokens', { device: 'tablet' }, basic(u.name, u.password));
