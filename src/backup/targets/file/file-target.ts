@@ -1,0 +1,194 @@
+// Backup target on a local (or mounted) directory: temp file, fsync, hard link into place, directory fsync.
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KeepsakeError } from '../../../core/errors.js';
+import { type BackupObjectInfo, type BackupTarget, isValidBackupName } from '../../../core/ports/backup-target.js';
+
+const TMP = '.tmp';
+
+/** Turns `file:///path` or a plain path into an absolute directory path. */
+export function fileTargetPath(location: string): string {
+  return location.startsWith('file:') ? fileURLToPath(location) : resolve(location);
+}
+
+/** Opens (creating if needed) a directory target. */
+export async function openFileTarget(location: string): Promise<FileTarget> {
+  const root = fileTargetPath(location);
+  await mkdir(join(root, TMP), { recursive: true });
+  return new FileTarget(root);
+}
+
+/**
+ * One file per object under the root directory, at the object's name. A put writes
+ * `<root>/.tmp/<random>`, fsyncs it, hard-links it to its name (link(2) fails with EEXIST
+ * instead of replacing, which gives put-if-absent atomically), fsyncs the directory (and any
+ * directory it had to create) and removes the temp name.
+ */
+export class FileTarget implements BackupTarget {
+  readonly description: string;
+
+  constructor(private readonly root: string) {
+    this.description = `file://${root}`;
+  }
+
+  localPath(): string {
+    return this.root;
+  }
+
+  private path(name: string): string {
+    if (!isValidBackupName(name) || name.startsWith(`${TMP}/`) || name === TMP) {
+      throw new KeepsakeError('invalid_request', `invalid backup object name "${name}"`);
+    }
+    return join(this.root, ...name.split('/'));
+  }
+
+  async putIfAbsent(name: string, bytes: Uint8Array): Promise<boolean> {
+    const final = this.path(name);
+    if (await exists(final)) return false;
+    const tmp = join(this.root, TMP, `${randomBytes(12).toString('hex')}`);
+    let fh: FileHandle | null = await open(tmp, 'wx', 0o444);
+    try {
+      await writeFully(fh, bytes);
+      await fh.sync();
+      await fh.close();
+      fh = null;
+      await this.makeDirs(dirname(final));
+      try {
+        await link(tmp, final);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw e;
+      }
+      await fsyncDir(dirname(final));
+      return true;
+    } finally {
+      if (fh) await fh.close().catch(() => {});
+      await unlink(tmp).catch(() => {});
+    }
+  }
+
+  async get(name: string): Promise<Uint8Array | null> {
+    const path = this.path(name);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    try {
+      return new Uint8Array(await fh.readFile());
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async rangeGet(name: string, offset: number, length: number): Promise<Uint8Array | null> {
+    const path = this.path(name);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    try {
+      const buf = Buffer.alloc(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, got);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<BackupObjectInfo> {
+    // Start the walk at the deepest directory the prefix names fully.
+    const cut = prefix.lastIndexOf('/');
+    const base = cut < 0 ? '' : prefix.slice(0, cut);
+    if (base !== '' && !isValidBackupName(base)) return;
+    yield* this.walk(base, prefix);
+  }
+
+  private async *walk(dirName: string, prefix: string): AsyncIterable<BackupObjectInfo> {
+    const dir = dirName === '' ? this.root : join(this.root, ...dirName.split('/'));
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw e;
+    }
+    // Sorting directories as "name/" gives the byte order of the full object names.
+    const key = (e: { name: string; isDirectory(): boolean }) => (e.isDirectory() ? `${e.name}/` : e.name);
+    const names = entries.filter((e) => !(dirName === '' && e.name === TMP)).sort((a, b) => cmp(key(a), key(b)));
+    for (const e of names) {
+      const name = dirName === '' ? e.name : `${dirName}/${e.name}`;
+      if (e.isDirectory()) {
+        // Prune directories that cannot hold a match.
+        if (!(name + '/').startsWith(prefix) && !prefix.startsWith(name + '/')) continue;
+        yield* this.walk(name, prefix);
+      } else if (e.isFile() && name.startsWith(prefix)) {
+        const s = await stat(join(dir, e.name)).catch(() => null);
+        if (s) yield { name, size: s.size };
+      }
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    const path = this.path(name);
+    await rm(path, { force: true });
+    await fsyncDir(dirname(path)).catch(() => {});
+  }
+
+  async close(): Promise<void> {}
+
+  /** mkdir -p, fsyncing each parent of a directory it created so the new entry is durable. */
+  private async makeDirs(dir: string): Promise<void> {
+    if (await exists(dir)) return;
+    await this.makeDirs(dirname(dir));
+    try {
+      await mkdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    await fsyncDir(dirname(dir));
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+async function writeFully(fh: FileHandle, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) {
+    const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
+    off += bytesWritten;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
