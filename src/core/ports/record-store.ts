@@ -17,6 +17,33 @@ export interface ServerIdentity {
   createdAt: string;
 }
 
+/**
+ * One record of a user's change log as continuous backup ships it: an item row (a live version or
+ * a tombstone) or a kept revision, each under its sequence number (`version`).
+ */
+export type LogRecord = ({ type: 'item' } & StoredItem) | ({ type: 'revision' } & Revision);
+
+/**
+ * What backup reads for one user in one consistent snapshot of the store (added for backups).
+ * `records` are the items and revisions with `afterSeq < version <= upTo`, ascending by version;
+ * `complete` is true when that is every such record up to `seq` (then `upTo === seq`, and the
+ * collections' `count` and `digest` describe exactly the state at `seq`).
+ */
+export interface BackupBatch {
+  user: User;
+  /** Every device token of the user, in creation order. */
+  tokens: DeviceToken[];
+  /** Every collection of the user, soft-deleted ones included, in creation order. */
+  collections: Collection[];
+  /** Every blob the user has uploaded, sorted. */
+  blobRefs: string[];
+  /** The user's highest sequence number at the time of the read. */
+  seq: number;
+  records: LogRecord[];
+  upTo: number;
+  complete: boolean;
+}
+
 /** Counts for /metrics. */
 export interface StoreStats {
   users: number;
@@ -102,6 +129,21 @@ export interface RecordStore {
   /** Records that the user uploaded (and so may read) this blob. Idempotent. */
   addBlobRef(userId: string, hash: string): Promise<void>;
   hasBlobRef(userId: string, hash: string): Promise<boolean>;
+
+  /**
+   * Every user's id with its highest sequence number (0 for none), in no particular order. One
+   * cheap query, polled by the backup shipper to find users with changes it has not shipped.
+   */
+  listUserSeqs(): Promise<Array<{ userId: string; seq: number }>>;
+  /**
+   * Reads a {@link BackupBatch} for the user in one read-only snapshot (a single transaction):
+   * at most `limit` records after `afterSeq`, plus the user's account, tokens, collections and
+   * blob refs as they are at that same moment. Returns null for an unknown user. Because every
+   * sequence number is committed together with its item or revision row, reading "everything in
+   * (afterSeq, seq]" in one snapshot misses nothing that still exists; an item version replaced
+   * since is found among the revisions under the same number.
+   */
+  readBackupBatch(userId: string, afterSeq: number, limit: number): Promise<BackupBatch | null>;
 
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

@@ -13,7 +13,7 @@ import type {
   StoredItem,
   User,
 } from '../../core/model.js';
-import type { RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
+import type { BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
 
 interface UserState {
   seq: number;
@@ -229,6 +229,32 @@ export class MemoryRecordStore implements RecordStore {
 
   async hasBlobRef(userId: string, hash: string): Promise<boolean> {
     return this.state.get(userId)?.blobs.has(hash) ?? false;
+  }
+
+  async listUserSeqs(): Promise<Array<{ userId: string; seq: number }>> {
+    return [...this.state.entries()].map(([userId, s]) => ({ userId, seq: s.seq }));
+  }
+
+  async readBackupBatch(userId: string, afterSeq: number, limit: number): Promise<BackupBatch | null> {
+    const user = this.users.get(userId);
+    const s = this.state.get(userId);
+    if (!user || !s) return null;
+    const all: LogRecord[] = [
+      ...[...s.items.values()].filter((i) => i.version > afterSeq).map((i): LogRecord => ({ type: 'item', ...i })),
+      ...s.revisions.filter((r) => r.version > afterSeq).map((r): LogRecord => ({ type: 'revision', ...r })),
+    ].sort((a, b) => a.version - b.version);
+    const records = all.slice(0, limit);
+    const complete = records.length === all.length;
+    return copy({
+      user,
+      tokens: [...this.tokens.values()].filter((t) => t.userId === userId),
+      collections: [...s.collections.values()].sort((a, b) => a.order - b.order).map(strip),
+      blobRefs: [...s.blobs].sort(),
+      seq: s.seq,
+      records,
+      upTo: complete ? s.seq : records[records.length - 1].version,
+      complete,
+    });
   }
 
   async stats(): Promise<StoreStats> {

@@ -86,6 +86,11 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
          PRIMARY KEY (user_id, hash))`,
     ],
   },
+  {
+    // Added for continuous backup: readBackupBatch ranges over revisions by sequence number.
+    version: 2,
+    statements: [`CREATE INDEX revisions_by_seq ON revisions (user_id, version)`],
+  },
 ];
 
 /** The schema version this code writes; a database with a newer one is refused. */

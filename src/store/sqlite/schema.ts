@@ -100,6 +100,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Added for continuous backup: readBackupBatch ranges over revisions by sequence number.
+    version: 2,
+    description: 'revisions by sequence number (backup)',
+    sql: `CREATE INDEX revisions_by_seq ON revisions (user_id, version);`,
+  },
 ];
 
 /** Highest schema version this code knows. */
