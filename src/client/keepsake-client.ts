@@ -1,0 +1,382 @@
+// KeepsakeClient: a device's replica of one account — local edits, offline work, sync, conflict
+// copies, and reconciliation when the server's data set changes. Runs on fetch and Web Crypto.
+import { KINDS, type ItemContent, type Kind, type PhotoContent, type ServerIdentity } from '../protocol/sync-protocol.js';
+import { ClientEmitter, type ClientEvents, type ClientState, type HealReport, type ReconcileReason } from './events.js';
+import { bytesHash, collectionDigest, contentHash, type Sha256, webCryptoSha256 } from './hashing.js';
+import { HttpTransport, type RetryPolicy, SyncError } from './http-transport.js';
+import { pullChanges } from './pull.js';
+import { adoptServerItem, pushPending } from './push.js';
+import { reconcile } from './reconcile.js';
+import { nextHistory, ReplicaState, sameServer } from './replica-state.js';
+import type { ConflictCopy, LocalItem, PendingChange, ReplicaStore } from './replica-store.js';
+import { type MassDeleteGuard, ServerChanged, type SyncContext } from './sync-context.js';
+
+export interface ClientOptions {
+  serverUrl: string;
+  /** Device token (`ks_…`) or a function returning the current one. */
+  token: string | (() => string | Promise<string>);
+  store: ReplicaStore;
+  fetch?: typeof fetch;
+  sha256?: Sha256;
+  retry?: Partial<RetryPolicy>;
+  /** Client-side mass-deletion guard (default: more than half of a collection of ≥ 20 items). */
+  massDelete?: Partial<MassDeleteGuard>;
+  /** Download photo bytes on pull (default true): a device that holds them can heal a server. */
+  fetchBlobs?: boolean;
+  /** After each sync with nothing pending, compare collection digests with the server (default true). */
+  verifyDigests?: boolean;
+  /** Changes per push request (default 500). */
+  pushBatch?: number;
+}
+
+export interface SyncReport {
+  ok: boolean;
+  state: ClientState;
+  pushed: number;
+  pulled: number;
+  conflicts: number;
+  rejected: number;
+  /** Set when this sync reconciled with a changed server. */
+  healed: HealReport | null;
+  /** Collections whose deletions are held by a mass-deletion guard. */
+  paused: Array<{ collection: string; deletes: number; live: number; direction: 'pull' | 'push' }>;
+  error?: SyncError;
+}
+
+const randomId = (): string => globalThis.crypto.randomUUID();
+
+export class KeepsakeClient {
+  private readonly events = new ClientEmitter();
+  private readonly ctx: SyncContext;
+  private running: Promise<SyncReport> | null = null;
+  private current: ClientState = 'idle';
+  private readonly verifyDigests: boolean;
+
+  private constructor(
+    private readonly state: ReplicaState,
+    private readonly options: ClientOptions,
+  ) {
+    this.verifyDigests = options.verifyDigests ?? true;
+    this.ctx = {
+      state,
+      store: options.store,
+      transport: new HttpTransport(options),
+      events: this.events,
+      sha256: options.sha256 ?? webCryptoSha256,
+      guard: { share: 0.5, minItems: 20, ...options.massDelete },
+      fetchBlobs: options.fetchBlobs ?? true,
+      pushBatch: options.pushBatch ?? 500,
+      uploadedBlobs: new Set(),
+      newId: randomId,
+      now: () => new Date().toISOString(),
+    };
+  }
+
+  /** Opens a client on a replica store (loading what it holds). */
+  static async open(options: ClientOptions): Promise<KeepsakeClient> {
+    return new KeepsakeClient(new ReplicaState(options.store, await options.store.load()), options);
+  }
+
+  on<K extends keyof ClientEvents>(name: K, fn: (event: ClientEvents[K]) => void): () => void {
+    return this.events.on(name, fn);
+  }
+
+  get syncState(): ClientState {
+    return this.current;
+  }
+
+  /** The server data set this device last synced with. */
+  get server(): ServerIdentity | null {
+    return this.state.meta.server;
+  }
+
+  /** Replaces the device token (e.g. after the operator re-created the account on a new server). */
+  setToken(token: string): void {
+    this.ctx.transport.token = token;
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  get(collection: string, id: string): LocalItem | undefined {
+    const it = this.state.item(collection, id);
+    return it && !it.deleted ? it : undefined;
+  }
+
+  /** Live items, optionally of one collection. */
+  list(collection?: string): LocalItem[] {
+    return [...this.state.items()].filter((i) => !i.deleted && (collection === undefined || i.collection === collection));
+  }
+
+  /** Every item the device holds, tombstones included. */
+  allItems(): LocalItem[] {
+    return [...this.state.items()];
+  }
+
+  pending(): PendingChange[] {
+    return this.state.pending();
+  }
+
+  conflicts(): ConflictCopy[] {
+    return this.state.conflicts();
+  }
+
+  /** Deletions held back by the client-side mass-deletion guard, by collection. */
+  heldDeletions(): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.state.meta.heldDeletes).map(([c, l]) => [c, l.length]));
+  }
+
+  getBlob(hash: string): Promise<Uint8Array | null> {
+    return this.options.store.getBlob(hash);
+  }
+
+  /** Digest of the device's live items per collection (same definition as the server's). */
+  async digests(): Promise<Record<string, string>> {
+    const by = new Map<string, Array<{ id: string; hash: string }>>();
+    for (const it of this.state.items()) {
+      if (it.deleted) continue;
+      let l = by.get(it.collection);
+      if (!l) by.set(it.collection, (l = []));
+      l.push(it);
+    }
+    const out: Record<string, string> = {};
+    for (const [c, items] of by) out[c] = await collectionDigest(items, this.ctx.sha256);
+    return out;
+  }
+
+  // ---- local edits (work offline; durable before they resolve) --------------------------------
+
+  /** Creates or replaces an item. Resolves once the edit is durable on the device. */
+  async put(collection: string, id: string, content: ItemContent): Promise<void> {
+    const hash = await contentHash(content, this.ctx.sha256);
+    await this.state.mutate(() => {
+      const old = this.state.item(collection, id);
+      if (old && !old.deleted && old.hash === hash) return [];
+      const pending = this.state.pendingFor(collection, id);
+      const item: LocalItem = {
+        collection,
+        id,
+        content,
+        hash,
+        deleted: false,
+        version: old?.version ?? 0,
+        syncedHash: old?.syncedHash ?? null,
+        serverId: old?.serverId ?? null,
+        epoch: old?.epoch ?? 0,
+        history: nextHistory(old, hash),
+      };
+      return [{ op: 'putItem', item }, this.pendingMutation(item, false, old, pending.length > 0), this.bumpSeq()];
+    });
+  }
+
+  /** Deletes an item (a tombstone is kept and synced). Nothing happens if it does not exist. */
+  async delete(collection: string, id: string): Promise<void> {
+    await this.state.mutate(() => {
+      const old = this.state.item(collection, id);
+      if (!old || old.deleted) return [];
+      const pending = this.state.pendingFor(collection, id);
+      const item: LocalItem = { ...old, deleted: true, content: undefined };
+      delete item.content;
+      return [{ op: 'putItem', item }, this.pendingMutation(item, true, old, pending.length > 0), this.bumpSeq()];
+    });
+  }
+
+  /** Stores photo bytes on the device and creates the photo item naming them. */
+  async putPhoto(collection: string, id: string, bytes: Uint8Array, meta: { name: string; type: string; takenAt?: string }): Promise<PhotoContent> {
+    const blob = await bytesHash(bytes, this.ctx.sha256);
+    await this.options.store.putBlob(blob, bytes);
+    const content: PhotoContent = { blob, name: meta.name, type: meta.type, size: bytes.length, ...(meta.takenAt ? { takenAt: meta.takenAt } : {}) };
+    await this.put(collection, id, content);
+    return content;
+  }
+
+  /** Declares a collection (synced to the server, and re-created there if the server loses it). */
+  async addCollection(id: string, kind: Kind, name: string): Promise<void> {
+    await this.state.mutate(() => [{ op: 'setMeta', meta: { ...this.state.meta, collections: { ...this.state.meta.collections, [id]: { kind, name } } } }]);
+  }
+
+  /** Settles a conflict copy: `local` makes it the current version (a new edit), `server` drops it. */
+  async resolveConflict(copyId: string, keep: 'local' | 'server'): Promise<void> {
+    const copy = this.state.conflict(copyId);
+    if (!copy) return;
+    if (keep === 'local') {
+      if (copy.deleted) await this.delete(copy.collection, copy.id);
+      else await this.put(copy.collection, copy.id, copy.content!);
+    }
+    await this.state.mutate(() => [{ op: 'dropConflict', copyId }]);
+  }
+
+  /** Applies the deletions the guard held back for `collection` (the user confirmed them). */
+  async confirmMassDelete(collection: string): Promise<number> {
+    return this.state.mutate(() => {
+      const held = this.state.meta.heldDeletes[collection] ?? [];
+      const server = this.state.meta.server!;
+      const mutations = held
+        .filter((w) => this.state.pendingFor(w.collection, w.id).length === 0 && this.state.item(w.collection, w.id)?.hash === w.hash)
+        .map((w) => ({ op: 'putItem' as const, item: adoptServerItem(this.state.item(w.collection, w.id), w, server) }));
+      const heldDeletes = { ...this.state.meta.heldDeletes };
+      delete heldDeletes[collection];
+      return { mutations: [...mutations, { op: 'setMeta', meta: { ...this.state.meta, heldDeletes } }], result: mutations.length };
+    });
+  }
+
+  /** Refuses held deletions: the device's items are uploaded again (an edit wins over a delete). */
+  async rejectMassDelete(collection: string): Promise<number> {
+    const held = this.state.meta.heldDeletes[collection] ?? [];
+    await this.state.mutate(() => {
+      const heldDeletes = { ...this.state.meta.heldDeletes };
+      delete heldDeletes[collection];
+      const mutations = [];
+      let n = 0;
+      for (const w of held) {
+        const l = this.state.item(w.collection, w.id);
+        if (!l || l.deleted || this.state.pendingFor(w.collection, w.id).length) continue;
+        const item = { ...l, version: w.version, syncedHash: w.hash };
+        mutations.push({ op: 'putItem' as const, item }, this.pendingMutation(item, false, item, false, n++));
+      }
+      return [...mutations, { op: 'setMeta' as const, meta: { ...this.state.meta, heldDeletes, nextSeq: this.state.meta.nextSeq + n } }];
+    });
+    return held.length;
+  }
+
+  private pendingMutation(item: LocalItem, deleted: boolean, old: LocalItem | undefined, chained: boolean, offset = 0) {
+    const change: PendingChange = {
+      changeId: randomId(),
+      seq: this.state.meta.nextSeq + offset,
+      collection: item.collection,
+      id: item.id,
+      deleted,
+      ...(deleted ? {} : { content: item.content }),
+      hash: item.hash,
+      baseVersion: old && old.version > 0 ? old.version : null,
+      baseHash: old?.syncedHash ?? null,
+      chained,
+      createdAt: new Date().toISOString(),
+    };
+    return { op: 'putPending' as const, change };
+  }
+
+  private bumpSeq() {
+    return { op: 'setMeta' as const, meta: { ...this.state.meta, nextSeq: this.state.meta.nextSeq + 1 } };
+  }
+
+  // ---- sync ---------------------------------------------------------------------------------
+
+  private setState(state: ClientState, reason?: string): void {
+    if (this.current === state && !reason) return;
+    this.current = state;
+    this.events.emit('state', { state, ...(reason ? { reason } : {}) });
+  }
+
+  /**
+   * Pushes pending edits, pulls what changed, and reconciles when the server is not the data set
+   * the device knew. Concurrent calls share one run. Never throws for network trouble: the
+   * report says `offline` and the edits stay pending.
+   */
+  sync(options: { confirmMassDelete?: boolean; reconcile?: boolean } = {}): Promise<SyncReport> {
+    if (!this.running) {
+      this.running = this.run(options).finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  /** Forces reconcile mode now (e.g. the operator announced a restore). */
+  reconcile(): Promise<SyncReport> {
+    return this.sync({ reconcile: true });
+  }
+
+  private async run(options: { confirmMassDelete?: boolean; reconcile?: boolean }): Promise<SyncReport> {
+    const report: SyncReport = { ok: true, state: 'idle', pushed: 0, pulled: 0, conflicts: 0, rejected: 0, healed: null, paused: [] };
+    this.setState('syncing');
+    try {
+      const hasData = this.state.pendingCount > 0 || [...this.state.items()].some((i) => !i.deleted);
+      let reason: ReconcileReason | null = options.reconcile ? 'requested' : this.state.meta.server === null && hasData ? 'first_contact' : null;
+      if (reason === null) {
+        try {
+          await this.pushAndPull(report, options);
+        } catch (e) {
+          if (!(e instanceof ServerChanged)) throw e;
+          reason = e.reason;
+        }
+      }
+      if (reason === null && this.verifyDigests && this.state.pendingCount === 0 && !(await this.digestsAgree())) {
+        // Another device may have written between our pull and the listing: pull once more first.
+        await this.pushAndPull(report, options).catch((e) => {
+          if (e instanceof ServerChanged) reason = e.reason;
+          else throw e;
+        });
+        if (reason === null && this.state.pendingCount === 0 && !(await this.digestsAgree())) reason = 'digest_mismatch';
+      }
+      if (reason !== null) {
+        const previous = this.state.meta.server;
+        this.setState('reconciling', reason);
+        this.events.emit('serverChanged', { reason, previous, current: null });
+        report.healed = await reconcile(this.ctx, reason);
+        this.setState('syncing');
+        await this.pushAndPull(report, options);
+        if (this.verifyDigests && this.state.pendingCount === 0) await this.digestsAgree();
+      }
+      const held = Object.entries(this.state.meta.heldDeletes);
+      for (const [collection, list] of held) {
+        if (!report.paused.some((p) => p.collection === collection)) report.paused.push({ collection, deletes: list.length, live: this.list(collection).length, direction: 'pull' });
+      }
+      report.state = report.paused.length ? 'paused' : 'idle';
+    } catch (e) {
+      if (!(e instanceof SyncError)) {
+        this.setState('error', (e as Error).message);
+        throw e;
+      }
+      report.ok = false;
+      report.error = e;
+      report.state = e.retryable ? 'offline' : 'error';
+    }
+    this.setState(report.state);
+    return report;
+  }
+
+  private async pushAndPull(report: SyncReport, options: { confirmMassDelete?: boolean }): Promise<void> {
+    const pushed = await pushPending(this.ctx, options);
+    report.pushed += pushed.pushed;
+    report.conflicts += pushed.conflicts;
+    report.rejected += pushed.rejected;
+    if (pushed.paused) report.paused.push({ ...pushed.paused, direction: 'push' });
+    const known = this.state.meta.server;
+    if (pushed.server && known && !sameServer(pushed.server, known)) {
+      throw new ServerChanged(pushed.server.id !== known.id ? 'new_server' : 'new_epoch', pushed.server);
+    }
+    const pulled = await pullChanges(this.ctx);
+    report.pulled += pulled.pulled;
+    for (const h of pulled.held) {
+      report.paused.push({ ...h, direction: 'pull' });
+      this.events.emit('massDeletePaused', { ...h, direction: 'pull' });
+    }
+  }
+
+  /** Compares live-item digests with the server's; records them as agreed when they match. */
+  private async digestsAgree(): Promise<boolean> {
+    const server = await this.ctx.transport.collections();
+    const local = await this.digests();
+    const held = new Set(Object.keys(this.state.meta.heldDeletes));
+    let agree = true;
+    const agreed: Record<string, string> = {};
+    const collections = { ...this.state.meta.collections };
+    for (const c of server) {
+      collections[c.id] = { kind: c.kind, name: c.name };
+      if (held.has(c.id)) continue;
+      const mine = local[c.id] ?? '0'.repeat(64);
+      if (mine === c.digest) agreed[c.id] = c.digest;
+      else agree = false;
+    }
+    for (const c of Object.keys(local)) if (!collections[c]) agree = false;
+    await this.state.mutate(() => [{ op: 'setMeta', meta: { ...this.state.meta, collections, agreedDigests: agree ? agreed : this.state.meta.agreedDigests } }]);
+    return agree;
+  }
+
+  async close(): Promise<void> {
+    await this.running?.catch(() => undefined);
+    await this.options.store.close();
+  }
+}
+
+export { KINDS };
