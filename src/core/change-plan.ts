@@ -76,9 +76,10 @@ export function planChange(
     deleted: change.deleted,
     content: change.deleted ? null : change.content,
   };
-  const revision: Revision | null = wasLive
-    ? { ...current!, reason: change.deleted ? 'deleted' : 'overwritten', keptAt: now }
-    : null;
+  // Tombstones are kept too when an edit replaces them, so the history can say when the item
+  // was absent (point-in-time restore depends on it).
+  const revision: Revision | null =
+    current === null ? null : { ...current, reason: wasLive && change.deleted ? 'deleted' : 'overwritten', keptAt: now };
   const before = wasLive ? current!.hash : null;
   const after = change.deleted ? null : item.hash;
   return {

@@ -30,8 +30,16 @@ export const ERROR_CODES = {
   user_exists: 'A user with this name already exists.',
   user_not_found: 'No such user.',
   invalid_config: 'A configuration value is invalid.',
+  restore_out_of_range: 'The requested point in time is older than the kept history; restore it from a backup.',
   unavailable: 'The store is unavailable; retry.',
   internal: 'An unexpected error; nothing was changed by the failing operation.',
+  // DAV (CalDAV/CardDAV/WebDAV) codes, see docs/dav-clients.md.
+  invalid_xml: 'The DAV request body is not well-formed XML, or not the XML the method expects.',
+  precondition_failed: 'If-Match / If-None-Match did not hold: the resource changed or already exists.',
+  invalid_sync_token: 'The sync token is unknown or from before a server restore: sync again without a token.',
+  unsupported_report: 'The REPORT is not supported on this resource.',
+  depth_not_supported: 'The Depth header is not supported here (PROPFIND answers Depth 0 and 1).',
+  method_not_allowed: 'The method is not allowed on this resource.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

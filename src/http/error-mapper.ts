@@ -31,8 +31,16 @@ const STATUS: Record<ErrorCode, number> = {
   user_exists: 409,
   user_not_found: 404,
   invalid_config: 500,
+  restore_out_of_range: 422,
   unavailable: 503,
   internal: 500,
+  // DAV codes (src/dav/dav-errors.ts adds the DAV:error bodies).
+  invalid_xml: 400,
+  precondition_failed: 412,
+  invalid_sync_token: 403,
+  unsupported_report: 403,
+  depth_not_supported: 403,
+  method_not_allowed: 405,
 };
 
 export function statusOf(code: ErrorCode): number {

@@ -11,6 +11,7 @@ import { collectionRoutes } from './routes/collections.js';
 import type { RouteContext } from './routes/context.js';
 import { exportRoutes } from './routes/export.js';
 import { itemRoutes } from './routes/items.js';
+import { restoreRoutes } from './routes/restore.js';
 import { type ServerHealth, statusRoutes } from './routes/status.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -65,6 +66,7 @@ export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions =
   blobRoutes(app, ctx);
   itemRoutes(app, ctx);
   exportRoutes(app, ctx);
+  restoreRoutes(app, ctx);
   adminUserRoutes(app, ctx);
   statusRoutes(app, ctx, metrics, health);
   return app;

@@ -6,6 +6,7 @@ import { AccountService } from '../core/accounts/account-service.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import { type Clock, systemClock } from '../core/ports/clock.js';
 import type { RecordStore } from '../core/ports/record-store.js';
+import { SelfRestore } from '../core/restore/self-restore.js';
 import { PhotoBlobs } from '../core/sync/photo-blobs.js';
 import { DEFAULT_SYNC_LIMITS, SyncService } from '../core/sync/sync-service.js';
 import { openFsBlobStore } from '../store/blobs-fs/blob-store.js';
@@ -21,6 +22,7 @@ export interface Keepsake {
   accounts: AccountService;
   sync: SyncService;
   photos: PhotoBlobs;
+  selfRestore: SelfRestore;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export function assemble(config: Config, store: RecordStore, blobs: BlobStore, c
     accounts: new AccountService(store, clock),
     sync: new SyncService(store, blobs, clock, limits),
     photos: new PhotoBlobs(store, blobs, config.maxPhotoBytes),
+    selfRestore: new SelfRestore(store, clock, config.retentionDays * 86_400_000),
     async close() {
       await store.close();
       await blobs.close();
