@@ -145,6 +145,17 @@ export interface RecordStore {
    */
   readBackupBatch(userId: string, afterSeq: number, limit: number): Promise<BackupBatch | null>;
 
+  /**
+   * DAV properties (colour, descriptions, dead properties a client set) of a collection
+   * (`resource` = '') or of one item (`resource` = item id): property name (`{ns}name`) to XML
+   * text. `{}` when none. Properties outlive nothing: they are data about the DAV view only.
+   */
+  getDavProperties(userId: string, collection: string, resource: string): Promise<Record<string, string>>;
+  /** Every resource of a collection that has DAV properties (item ids, and '' for the collection). */
+  listDavProperties(userId: string, collection: string): Promise<Map<string, Record<string, string>>>;
+  /** Sets (a string) or removes (null) properties of one resource, all in one durable transaction. */
+  setDavProperties(userId: string, collection: string, resource: string, patch: Record<string, string | null>): Promise<void>;
+
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
 }

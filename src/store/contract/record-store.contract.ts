@@ -392,6 +392,33 @@ export function describeRecordStore(name: string, factory: RecordStoreFactory): 
       assert.equal(none?.complete, true);
     });
 
+    // DAV properties (issue 6): colour, descriptions and dead properties of collections and items.
+    it('keeps DAV properties per resource, patches them atomically and durably, and keeps users apart', async () => {
+      const { sut, user } = await withUser();
+      const other = await sut.createUser(newUser(), COLLECTIONS);
+      assert.deepEqual(await sut.getDavProperties(user.id, 'contacts', ''), {});
+      assert.equal((await sut.listDavProperties(user.id, 'contacts')).size, 0);
+      const colour = '{http://apple.com/ns/ical/}calendar-color';
+      const dead = '{http://example.com/ns}x';
+      await sut.setDavProperties(user.id, 'contacts', '', { [colour]: '#ff0000', [dead]: '<a xmlns="urn:x">1</a>' });
+      await sut.setDavProperties(user.id, 'contacts', 'ada', { [dead]: 'item prop' });
+      await sut.setDavProperties(user.id, 'contacts', '', { [colour]: '#00ff00', [dead]: null });
+      assert.deepEqual(await sut.getDavProperties(user.id, 'contacts', ''), { [colour]: '#00ff00' });
+      assert.deepEqual(await sut.getDavProperties(user.id, 'contacts', 'ada'), { [dead]: 'item prop' });
+      assert.deepEqual(await sut.getDavProperties(other.id, 'contacts', ''), {});
+      assert.deepEqual(await sut.getDavProperties(user.id, 'notes', ''), {});
+      const all = await sut.listDavProperties(user.id, 'contacts');
+      assert.deepEqual([...all.keys()].sort(), ['', 'ada']);
+      await sut.setDavProperties(user.id, 'contacts', 'ada', { [dead]: null });
+      assert.deepEqual(await sut.getDavProperties(user.id, 'contacts', 'ada'), {});
+      assert.deepEqual([...(await sut.listDavProperties(user.id, 'contacts')).keys()], ['']);
+      if (factory.reopen) {
+        const again = await factory.reopen(sut);
+        opened.push(again);
+        assert.deepEqual(await again.getDavProperties(user.id, 'contacts', ''), { [colour]: '#00ff00' });
+      }
+    });
+
     if (factory.openSibling) {
       const openSibling = factory.openSibling;
       it('two handles on one database never hand out a sequence number twice', async () => {

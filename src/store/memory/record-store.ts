@@ -231,6 +231,31 @@ export class MemoryRecordStore implements RecordStore {
     return this.state.get(userId)?.blobs.has(hash) ?? false;
   }
 
+  // DAV properties (issue 6), keyed user \0 collection \0 resource.
+  private readonly davProps = new Map<string, Record<string, string>>();
+
+  async getDavProperties(userId: string, collection: string, resource: string): Promise<Record<string, string>> {
+    return copy(this.davProps.get(`${userId}\u0000${collection}\u0000${resource}`) ?? {});
+  }
+
+  async listDavProperties(userId: string, collection: string): Promise<Map<string, Record<string, string>>> {
+    const prefix = `${userId}\u0000${collection}\u0000`;
+    const out = new Map<string, Record<string, string>>();
+    for (const [k, v] of this.davProps) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), copy(v));
+    return out;
+  }
+
+  async setDavProperties(userId: string, collection: string, resource: string, patch: Record<string, string | null>): Promise<void> {
+    const k = `${userId}\u0000${collection}\u0000${resource}`;
+    const props = { ...(this.davProps.get(k) ?? {}) };
+    for (const [name, value] of Object.entries(patch)) {
+      if (value === null) delete props[name];
+      else props[name] = value;
+    }
+    if (Object.keys(props).length === 0) this.davProps.delete(k);
+    else this.davProps.set(k, props);
+  }
+
   async listUserSeqs(): Promise<Array<{ userId: string; seq: number }>> {
     return [...this.state.entries()].map(([userId, s]) => ({ userId, seq: s.seq }));
   }

@@ -321,6 +321,28 @@ export class PostgresRecordStore implements RecordStore {
     return (await this.rows('SELECT 1 FROM blob_refs WHERE user_id = $1 AND hash = $2', [userId, hash])).length > 0;
   }
 
+  async getDavProperties(userId: string, collection: string, resource: string): Promise<Record<string, string>> {
+    const rows = await this.rows<{ props: Record<string, string> }>('SELECT props FROM dav_properties WHERE user_id = $1 AND collection = $2 AND resource = $3', [userId, collection, resource]);
+    return rows[0]?.props ?? {};
+  }
+
+  async listDavProperties(userId: string, collection: string): Promise<Map<string, Record<string, string>>> {
+    const rows = await this.rows<{ resource: string; props: Record<string, string> }>(
+      `SELECT resource, props FROM dav_properties WHERE user_id = $1 AND collection = $2 AND props <> '{}'::jsonb`,
+      [userId, collection],
+    );
+    return new Map(rows.map((r) => [r.resource, r.props]));
+  }
+
+  async setDavProperties(userId: string, collection: string, resource: string, patch: Record<string, string | null>): Promise<void> {
+    // One statement, so the patch is atomic; jsonb_strip_nulls drops the properties set to null (removed).
+    await this.run(
+      `INSERT INTO dav_properties (user_id, collection, resource, props) VALUES ($1, $2, $3, jsonb_strip_nulls($4::jsonb))
+       ON CONFLICT (user_id, collection, resource) DO UPDATE SET props = jsonb_strip_nulls(dav_properties.props || $4::jsonb)`,
+      [userId, collection, resource, JSON.stringify(patch)],
+    );
+  }
+
   async listUserSeqs(): Promise<Array<{ userId: string; seq: number }>> {
     const rows = await this.rows<{ id: string; seq: string }>('SELECT id, seq FROM users');
     return rows.map((r) => ({ userId: r.id, seq: Number(r.seq) }));

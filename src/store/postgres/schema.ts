@@ -91,6 +91,19 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
     version: 2,
     statements: [`CREATE INDEX revisions_by_seq ON revisions (user_id, version)`],
   },
+  {
+    // Added for CalDAV/CardDAV/WebDAV (issue 6): properties a DAV client sets on a collection
+    // (resource '') or item: colour, descriptions, dead properties. One jsonb object per resource.
+    version: 3,
+    statements: [
+      `CREATE TABLE dav_properties (
+         user_id     text NOT NULL,
+         collection  text NOT NULL,
+         resource    text NOT NULL,
+         props       jsonb NOT NULL,
+         PRIMARY KEY (user_id, collection, resource))`,
+    ],
+  },
 ];
 
 /** The schema version this code writes; a database with a newer one is refused. */
@@ -138,13 +151,15 @@ async function migrateInTransaction(client: PoolClient, schema: string | null): 
     await client.query(`SET LOCAL search_path TO ${quoteSchema(schema)}`);
   }
   await client.query(`CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at text NOT NULL)`);
-  const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
-  const current = rows[0].v ?? 0;
+  const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_version');
+  // Migrations are recorded one by one, so one numbered below an applied one (written in parallel) still runs.
+  const applied = new Set(rows.map((r) => Number(r.version)));
+  const current = Math.max(0, ...applied);
   if (current > SCHEMA_VERSION) {
     throw new Error(`schema "${name}" is at version ${current}, newer than this Keepsake (${SCHEMA_VERSION}); upgrade Keepsake`);
   }
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     for (const sql of m.statements) await client.query(sql);
     await client.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [m.version, new Date().toISOString()]);
   }

@@ -279,6 +279,33 @@ export class SqliteRecordStore implements RecordStore {
     return this.read(() => this.q.sql('SELECT 1 FROM blob_refs WHERE user_id = ? AND hash = ?').get(userId, hash) !== undefined);
   }
 
+  getDavProperties(userId: string, collection: string, resource: string): Promise<Record<string, string>> {
+    return this.read(() => {
+      const row = this.q.sql('SELECT props FROM dav_properties WHERE user_id = ? AND collection = ? AND resource = ?').pluck().get(userId, collection, resource);
+      return row === undefined ? {} : (JSON.parse(row as string) as Record<string, string>);
+    });
+  }
+
+  listDavProperties(userId: string, collection: string): Promise<Map<string, Record<string, string>>> {
+    return this.read(() => {
+      const rows = this.q.sql('SELECT resource, props FROM dav_properties WHERE user_id = ? AND collection = ?').all(userId, collection) as Array<{ resource: string; props: string }>;
+      return new Map(rows.map((r) => [r.resource, JSON.parse(r.props) as Record<string, string>]));
+    });
+  }
+
+  setDavProperties(userId: string, collection: string, resource: string, patch: Record<string, string | null>): Promise<void> {
+    return this.write(() => {
+      const row = this.q.sql('SELECT props FROM dav_properties WHERE user_id = ? AND collection = ? AND resource = ?').pluck().get(userId, collection, resource);
+      const props = row === undefined ? {} : (JSON.parse(row as string) as Record<string, string>);
+      for (const [name, value] of Object.entries(patch)) {
+        if (value === null) delete props[name];
+        else props[name] = value;
+      }
+      if (Object.keys(props).length === 0) this.q.sql('DELETE FROM dav_properties WHERE user_id = ? AND collection = ? AND resource = ?').run(userId, collection, resource);
+      else this.q.sql('INSERT OR REPLACE INTO dav_properties (user_id, collection, resource, props) VALUES (?, ?, ?, ?)').run(userId, collection, resource, JSON.stringify(props));
+    });
+  }
+
   listUserSeqs(): Promise<Array<{ userId: string; seq: number }>> {
     return this.read(() => (this.q.sql('SELECT id AS userId, seq FROM users').all() as Array<{ userId: string; seq: number }>));
   }

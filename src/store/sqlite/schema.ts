@@ -106,6 +106,19 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'revisions by sequence number (backup)',
     sql: `CREATE INDEX revisions_by_seq ON revisions (user_id, version);`,
   },
+  {
+    // Added for CalDAV/CardDAV/WebDAV (issue 6): properties a DAV client sets on a collection
+    // (resource '') or item: colour, descriptions, dead properties. One JSON object per resource.
+    version: 3,
+    description: 'DAV properties',
+    sql: `CREATE TABLE dav_properties (
+      user_id     TEXT NOT NULL,
+      collection  TEXT NOT NULL,
+      resource    TEXT NOT NULL,
+      props       TEXT NOT NULL,
+      PRIMARY KEY (user_id, collection, resource)
+    ) WITHOUT ROWID;`,
+  },
 ];
 
 /** Highest schema version this code knows. */
@@ -122,12 +135,14 @@ export function migrate(db: Database.Database, now: string): void {
     description TEXT NOT NULL,
     applied_at  TEXT NOT NULL
   )`);
-  const current = (db.prepare('SELECT max(version) FROM schema_version').pluck().get() as number | null) ?? 0;
+  // Migrations are recorded one by one, so one numbered below an applied one (written in parallel) still runs.
+  const applied = new Set(db.prepare('SELECT version FROM schema_version').pluck().all() as number[]);
+  const current = Math.max(0, ...applied);
   if (current > SCHEMA_VERSION) {
     throw new Error(`database schema version ${current} is newer than this Keepsake understands (${SCHEMA_VERSION}); upgrade Keepsake`);
   }
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, now);
