@@ -290,8 +290,9 @@ export class KeepsakeClient {
     const report: SyncReport = { ok: true, state: 'idle', pushed: 0, pulled: 0, conflicts: 0, rejected: 0, healed: null, paused: [] };
     this.setState('syncing');
     try {
-      const hasData = this.state.pendingCount > 0 || [...this.state.items()].some((i) => !i.deleted);
-      let reason: ReconcileReason | null = options.reconcile ? 'requested' : this.state.meta.server === null && hasData ? 'first_contact' : null;
+      // Items synced with some other server (edits made here are simply pending and pushed).
+      const knownElsewhere = [...this.state.items()].some((i) => !i.deleted && i.serverId !== null);
+      let reason: ReconcileReason | null = options.reconcile ? 'requested' : this.state.meta.server === null && knownElsewhere ? 'first_contact' : null;
       if (reason === null) {
         try {
           await this.pushAndPull(report, options);
