@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   user_not_found: 'No such user.',
   invalid_config: 'A configuration value is invalid.',
   restore_out_of_range: 'The requested point in time is older than the kept history; restore it from a backup.',
+  restoring: 'This data is being restored from backup; retry after the given time.',
   unavailable: 'The store is unavailable; retry.',
   internal: 'An unexpected error; nothing was changed by the failing operation.',
   // DAV (CalDAV/CardDAV/WebDAV) codes, see docs/dav-clients.md.

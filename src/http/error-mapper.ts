@@ -32,6 +32,7 @@ const STATUS: Record<ErrorCode, number> = {
   user_not_found: 404,
   invalid_config: 500,
   restore_out_of_range: 422,
+  restoring: 503,
   unavailable: 503,
   internal: 500,
   // DAV codes (src/dav/dav-errors.ts adds the DAV:error bodies).
@@ -51,7 +52,7 @@ export function statusOf(code: ErrorCode): number {
 export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (isKeepsakeError(err)) {
     const status = STATUS[err.code];
-    if (err.code === 'rate_limited' && typeof err.details?.retryAfter === 'number') reply.header('retry-after', String(err.details.retryAfter));
+    if (typeof err.details?.retryAfter === 'number') reply.header('retry-after', String(err.details.retryAfter));
     if (err.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="keepsake", Basic realm="keepsake"');
     if (status >= 500) request.log.error({ err }, 'request failed');
     reply.status(status).send({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });

@@ -17,6 +17,7 @@ import type { Collection, PreparedChange, User } from '../model.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { type Clock, isoNow } from '../ports/clock.js';
 import type { RecordStore, ServerIdentity } from '../ports/record-store.js';
+import { RestoreTracker } from '../restore/restore-tracker.js';
 import { DEFAULT_MASS_DELETE, massDeleteGuard, type MassDeleteLimits } from './mass-delete-guard.js';
 import { checkPhotoBlob } from './photo-blobs.js';
 import { parsePushRequest } from './push-request.js';
@@ -59,6 +60,8 @@ export class SyncService {
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly limits: SyncLimits = DEFAULT_SYNC_LIMITS,
+    /** Set while an online restore runs: reads of categories not back yet answer `restoring`. */
+    readonly restores: RestoreTracker = new RestoreTracker(clock),
   ) {}
 
   private async collections(user: User): Promise<Map<string, Collection>> {
@@ -133,6 +136,7 @@ export class SyncService {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PULL_LIMIT) {
       fail('invalid_request', `limit must be an integer from 1 to ${MAX_PULL_LIMIT}`, { field: 'limit' });
     }
+    this.restores.requireAvailable(user.id, KINDS);
     const server = await this.identity();
     const since = parseCursor(cursor, server.epoch, await this.store.lastSeq(user.id));
     const rows = await this.store.listChanges(user.id, since, limit + 1);
@@ -200,6 +204,7 @@ export class SyncService {
 
   async getItem(user: User, collection: string, id: string): Promise<WireItem> {
     const col = await this.requireCollection(user, collection);
+    this.restores.requireAvailable(user.id, [col.kind]);
     const item = await this.store.getItem(user.id, collection, id);
     if (!item) fail('item_not_found', `no item "${id}" in "${collection}"`);
     return wireItem(item, col.kind);
@@ -207,12 +212,14 @@ export class SyncService {
 
   async listRevisions(user: User, collection: string, id: string): Promise<WireRevision[]> {
     const col = await this.requireCollection(user, collection);
+    this.restores.requireAvailable(user.id, [col.kind]);
     return (await this.store.listRevisions(user.id, collection, id)).map((r) => wireRevision(r, col.kind));
   }
 
   /** Makes an earlier version current again; what it replaces becomes a revision. */
   async restoreRevision(user: User, collection: string, id: string, version: number): Promise<WireItem> {
     const col = await this.requireCollection(user, collection);
+    this.restores.requireAvailable(user.id, [col.kind]);
     const rev = await this.store.getRevision(user.id, collection, id, version);
     if (!rev || rev.content === null) fail('revision_not_found', `no restorable revision ${version} of "${id}"`);
     return this.writeBack(user, col, id, rev.content, rev.hash);
@@ -220,6 +227,7 @@ export class SyncService {
 
   /** Deleted items whose content is still kept, newest first. */
   async listTrash(user: User, limit = 1000): Promise<WireRevision[]> {
+    this.restores.requireAvailable(user.id, KINDS);
     const kinds = await this.kindsOf(user);
     const out: WireRevision[] = [];
     for (const t of await this.store.listTombstones(user.id, limit)) {
@@ -232,6 +240,7 @@ export class SyncService {
   /** Brings a deleted item back with the content it had when it was deleted. */
   async restoreFromTrash(user: User, collection: string, id: string): Promise<WireItem> {
     const col = await this.requireCollection(user, collection);
+    this.restores.requireAvailable(user.id, [col.kind]);
     const item = await this.store.getItem(user.id, collection, id);
     if (!item || !item.deleted) fail('item_not_found', `"${id}" is not in the trash`);
     const rev = (await this.store.listRevisions(user.id, collection, id)).find((r) => r.reason === 'deleted');

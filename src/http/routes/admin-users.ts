@@ -12,6 +12,8 @@ function fields(body: unknown, allowed: string[]): Record<string, unknown> {
 export function adminUserRoutes(app: FastifyInstance, { keepsake, auth }: RouteContext): void {
   const { accounts } = keepsake;
   app.get('/api/v1/admin/users', { preHandler: auth.admin }, async () => ({ users: await accounts.listUsers() }));
+  // Overall progress of an online restore, per category: users in each state, items, throughput, ETA.
+  app.get('/api/v1/admin/restore', { preHandler: auth.admin }, async () => keepsake.sync.restores.overall());
   app.post('/api/v1/admin/users', { preHandler: auth.admin }, async (request, reply) => {
     const b = fields(request.body, ['name', 'password', 'admin']);
     if (b.admin !== undefined && typeof b.admin !== 'boolean') fail('invalid_request', '"admin" must be a boolean', { field: 'admin' });

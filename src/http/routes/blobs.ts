@@ -11,7 +11,9 @@ export function blobRoutes(app: FastifyInstance, { keepsake, auth }: RouteContex
     return r;
   });
   app.get<{ Params: { hash: string } }>('/api/v1/blobs/:hash', { preHandler: auth.bearer }, async (request, reply) => {
-    const b = await keepsake.photos.read(userOf(request), request.params.hash);
+    const user = userOf(request);
+    keepsake.sync.restores.requireAvailable(user.id, ['photos']);
+    const b = await keepsake.photos.read(user, request.params.hash);
     reply.header('content-type', b.type).header('content-length', String(b.size)).header('etag', `"${request.params.hash}"`);
     reply.header('cache-control', 'private, max-age=31536000, immutable');
     return reply.send(Readable.from(b.body));

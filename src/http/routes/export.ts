@@ -2,12 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import { exportTo } from '../../export/export-zip.js';
 import { PassThrough } from 'node:stream';
+import { KINDS } from '../../core/kinds.js';
 import { userOf } from '../auth.js';
 import type { RouteContext } from './context.js';
 
 export function exportRoutes(app: FastifyInstance, { keepsake, auth }: RouteContext): void {
   app.get('/api/v1/export', { preHandler: auth.bearer }, async (request, reply) => {
     const user = userOf(request);
+    keepsake.sync.restores.requireAvailable(user.id, KINDS);
     const body = new PassThrough();
     exportTo(keepsake.store, keepsake.blobs, user, body).catch((err) => {
       request.log.error({ err }, 'export failed midway');

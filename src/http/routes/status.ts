@@ -18,6 +18,8 @@ export function statusRoutes(app: FastifyInstance, { keepsake, auth }: RouteCont
       user: { id: user.id, name: user.name, admin: user.admin },
       server: { id: server.id, epoch: server.epoch, protocol: PROTOCOL_VERSION, ...health() },
       kinds: await keepsake.sync.status(user),
+      // Per category while an online restore runs: pending, restoring, restored, verified.
+      restore: keepsake.sync.restores.forUser(user.id),
     };
   });
   app.get('/healthz', async (_request, reply) => {
