@@ -1,0 +1,136 @@
+// The byte format of every backup object: a 48-byte header (magic, version, type, flags, length,
+// checksum) followed by the body, optionally gzip-compressed and AES-256-GCM encrypted.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { BackupError } from './backup-error.js';
+
+/** `KSBK`: every Keepsake backup object starts with these four bytes. */
+export const OBJECT_MAGIC = Buffer.from('KSBK', 'ascii');
+/** The object format this code writes; it reads every version up to this one. */
+export const OBJECT_FORMAT = 1;
+export const HEADER_BYTES = 48;
+
+/** What an object holds (byte 5 of the header). */
+export const ObjectType = {
+  config: 1,
+  segment: 2,
+  snapshot: 3,
+  snapshotData: 4,
+  blob: 5,
+  checkpoint: 6,
+  verification: 7,
+  pruneMark: 8,
+} as const;
+export type ObjectTypeName = keyof typeof ObjectType;
+
+const FLAG_GZIP = 1;
+const FLAG_AES_GCM = 2;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export interface EncodeOptions {
+  compress: boolean;
+  /** 32-byte AES-256-GCM key, or null for no encryption. */
+  key: Buffer | null;
+}
+
+/**
+ * Encodes `payload` as an object named `name`. Layout (big-endian):
+ * `0..4 magic · 4 format · 5 type · 6 flags · 7 reserved(0) · 8..16 body length ·
+ * 16..48 SHA-256 of (header bytes 0..16 ‖ body) · 48.. body`.
+ * Body = payload, gzipped if flag 1, then if flag 2 `iv(12) ‖ AES-256-GCM ciphertext ‖ tag(16)`
+ * with the object name and header bytes 0..16 as additional authenticated data, so an object
+ * cannot be moved to another name undetected.
+ */
+export function encodeObject(name: string, type: ObjectTypeName, payload: Uint8Array, options: EncodeOptions): Buffer {
+  let body: Buffer = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  let flags = 0;
+  if (options.compress) {
+    body = gzipSync(body, { level: 6 });
+    flags |= FLAG_GZIP;
+  }
+  if (options.key) flags |= FLAG_AES_GCM;
+  const head = Buffer.alloc(16);
+  OBJECT_MAGIC.copy(head, 0);
+  head[4] = OBJECT_FORMAT;
+  head[5] = ObjectType[type];
+  head[6] = flags;
+  head[7] = 0;
+  if (options.key) {
+    const iv = randomBytes(IV_BYTES);
+    const encLen = IV_BYTES + body.length + TAG_BYTES;
+    head.writeBigUInt64BE(BigInt(encLen), 8);
+    const cipher = createCipheriv('aes-256-gcm', options.key, iv);
+    cipher.setAAD(Buffer.concat([Buffer.from(name, 'utf8'), head]));
+    body = Buffer.concat([iv, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+  } else {
+    head.writeBigUInt64BE(BigInt(body.length), 8);
+  }
+  const sum = createHash('sha256').update(head).update(body).digest();
+  return Buffer.concat([head, sum, body]);
+}
+
+/** What {@link readHeader} found. */
+export interface ObjectHeader {
+  format: number;
+  type: ObjectTypeName;
+  compressed: boolean;
+  encrypted: boolean;
+  bodyLength: number;
+}
+
+/**
+ * Checks magic, format, length and checksum; throws `backup_object_corrupt` naming the object
+ * when any is wrong. Verification calls this alone (no decryption key needed).
+ */
+export function checkObject(name: string, bytes: Uint8Array): ObjectHeader {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const corrupt = (what: string) => new BackupError('backup_object_corrupt', `backup object ${name} is damaged: ${what}`, { object: name });
+  if (buf.length < HEADER_BYTES) throw corrupt(`only ${buf.length} bytes, shorter than the header`);
+  if (!buf.subarray(0, 4).equals(OBJECT_MAGIC)) throw corrupt('it does not start with KSBK');
+  const format = buf[4];
+  if (format === 0) throw corrupt('format version 0');
+  if (format > OBJECT_FORMAT) {
+    throw new BackupError('backup_format_unsupported', `backup object ${name} has format ${format}; this Keepsake reads up to ${OBJECT_FORMAT}: upgrade`, {
+      object: name,
+    });
+  }
+  const typeName = (Object.keys(ObjectType) as ObjectTypeName[]).find((k) => ObjectType[k] === buf[5]);
+  if (!typeName) throw corrupt(`unknown object type ${buf[5]}`);
+  const bodyLength = Number(buf.readBigUInt64BE(8));
+  if (buf.length !== HEADER_BYTES + bodyLength) throw corrupt(`length ${buf.length - HEADER_BYTES} bytes, header says ${bodyLength} (truncated or extended)`);
+  const sum = createHash('sha256').update(buf.subarray(0, 16)).update(buf.subarray(HEADER_BYTES)).digest();
+  if (!sum.equals(buf.subarray(16, HEADER_BYTES))) throw corrupt('checksum mismatch');
+  return { format, type: typeName, compressed: (buf[6] & FLAG_GZIP) !== 0, encrypted: (buf[6] & FLAG_AES_GCM) !== 0, bodyLength };
+}
+
+/** Checks and decodes an object, returning its payload. `expect` guards against a misplaced object. */
+export function decodeObject(name: string, bytes: Uint8Array, key: Buffer | null, expect?: ObjectTypeName): Buffer {
+  const header = checkObject(name, bytes);
+  if (expect && header.type !== expect) {
+    throw new BackupError('backup_object_corrupt', `backup object ${name} is a ${header.type}, expected a ${expect}`, { object: name });
+  }
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let body = buf.subarray(HEADER_BYTES);
+  if (header.encrypted) {
+    if (!key) throw new BackupError('backup_key_required', `backup object ${name} is encrypted: give the key (--backup-key-file or KEEPSAKE_BACKUP_KEY)`);
+    const iv = body.subarray(0, IV_BYTES);
+    const tag = body.subarray(body.length - TAG_BYTES);
+    const decipher = createDecipheriv('aes-256-gcm', key, iv);
+    decipher.setAAD(Buffer.concat([Buffer.from(name, 'utf8'), buf.subarray(0, 16)]));
+    decipher.setAuthTag(tag);
+    try {
+      body = Buffer.concat([decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)), decipher.final()]);
+    } catch (e) {
+      throw new BackupError('backup_object_corrupt', `backup object ${name} failed authentication (damaged, moved, or another key)`, { object: name, cause: e });
+    }
+  }
+  if (header.compressed) {
+    try {
+      body = gunzipSync(body);
+    } catch (e) {
+      throw new BackupError('backup_object_corrupt', `backup object ${name} does not decompress`, { object: name, cause: e });
+    }
+  }
+  return body;
+}
