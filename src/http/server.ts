@@ -1,5 +1,6 @@
 // Builds the HTTP server: Fastify with one error path, auth hooks, metrics and the route modules.
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { davRoutes } from '../dav/dav-routes.js'; // CalDAV/CardDAV/WebDAV (issue 6)
 import type { Keepsake } from '../wiring/open-keepsake.js';
 import { authHooks } from './auth.js';
 import { handleError } from './error-mapper.js';
@@ -45,6 +46,8 @@ export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions =
   const routeList: Array<{ method: string; url: string }> = [];
   app.decorate('routeList', routeList);
   app.addHook('onRoute', (r) => {
+    // DAV routes (config.dav) answer in XML and are covered method by method by test/dav/authorization.test.ts.
+    if ((r.config as { dav?: boolean } | undefined)?.dav) return;
     for (const m of [r.method].flat()) if (m !== 'HEAD') routeList.push({ method: m, url: r.url });
   });
 
@@ -68,6 +71,7 @@ export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions =
   exportRoutes(app, ctx);
   restoreRoutes(app, ctx);
   adminUserRoutes(app, ctx);
+  davRoutes(app, ctx); // CalDAV/CardDAV/WebDAV under /dav (issue 6)
   statusRoutes(app, ctx, metrics, health);
   return app;
 }

@@ -1,0 +1,270 @@
+// The DAV use cases on the one store: items by collection, conditional writes, deletes into the
+// trash, change lists for sync-collection, and undo of a device's mass deletion.
+import { randomUUID } from 'node:crypto';
+import { fail } from '../errors.js';
+import { contentHash } from '../hash.js';
+import type { Kind } from '../kinds.js';
+import type { Collection, StoredItem, User } from '../model.js';
+import type { Clock } from '../ports/clock.js';
+import type { RecordStore, ServerIdentity } from '../ports/record-store.js';
+import type { PhotoBlobs } from '../sync/photo-blobs.js';
+import type { SyncService } from '../sync/sync-service.js';
+import { DeleteWatch, type MassDeletion } from './delete-watch.js';
+import { formatSyncToken, parseSyncToken } from './sync-token.js';
+
+/** Who is writing: the device token's name and id, or the account password (no id). */
+export interface DavDevice {
+  name: string;
+  id: string | null;
+}
+
+/** `If-Match` / `If-None-Match` as parsed from the request: `'*'` or a list of entity tags. */
+export interface Preconditions {
+  ifMatch?: '*' | string[];
+  ifNoneMatch?: '*' | string[];
+}
+
+/** The outcome of a write: whether it created the resource, and the new version and hash. */
+export interface DavWrite {
+  created: boolean;
+  version: number;
+  hash: string;
+}
+
+/** What changed in one collection since a sync token. */
+export interface DavChanges {
+  token: string;
+  changed: StoredItem[];
+  /** Ids of items deleted since the token. */
+  deleted: string[];
+}
+
+/** The ETag of an item: its content hash, as a strong entity tag. */
+export function etagOf(item: { hash: string }): string {
+  return `"${item.hash}"`;
+}
+
+const PAGE = 5000;
+
+export class DavService {
+  readonly deleteWatch: DeleteWatch;
+
+  constructor(
+    private readonly store: RecordStore,
+    private readonly sync: SyncService,
+    private readonly photos: PhotoBlobs,
+    private readonly clock: Clock,
+    massDelete: { share: number; minItems: number },
+  ) {
+    this.deleteWatch = new DeleteWatch(massDelete);
+  }
+
+  identity(): Promise<ServerIdentity> {
+    return this.sync.identity();
+  }
+
+  /** The user's live collections. */
+  async collections(user: User): Promise<Collection[]> {
+    return this.store.listCollections(user.id);
+  }
+
+  /** A live collection; `collection_not_found` otherwise. */
+  async collection(user: User, id: string): Promise<Collection> {
+    const c = await this.store.getCollection(user.id, id);
+    if (!c || c.deletedAt) fail('collection_not_found', `no collection "${id}"`, { collection: id });
+    return c;
+  }
+
+  /** A live item, or null (tombstones count as absent). */
+  async item(user: User, collection: string, id: string): Promise<StoredItem | null> {
+    const i = await this.store.getItem(user.id, collection, id);
+    return i && !i.deleted ? i : null;
+  }
+
+  /** Every live item of a collection, ascending by id. */
+  async liveItems(user: User, collection: string): Promise<StoredItem[]> {
+    const out: StoredItem[] = [];
+    let afterId: string | undefined;
+    for (;;) {
+      const page = await this.store.listItems(user.id, collection, { afterId, limit: PAGE });
+      out.push(...page);
+      if (page.length < PAGE) return out;
+      afterId = page[page.length - 1].id;
+    }
+  }
+
+  /** The token a client holds after reading the collection now (RFC 6578 DAV:sync-token). */
+  async currentToken(user: User): Promise<string> {
+    return formatSyncToken(await this.identity(), await this.store.lastSeq(user.id));
+  }
+
+  /**
+   * Changes to one collection after `token` (empty: every live item). The returned token is
+   * the log position read *before* listing, so a change racing with this call is reported again
+   * next time rather than missed.
+   */
+  async changesSince(user: User, collection: string, token: string): Promise<DavChanges> {
+    const server = await this.identity();
+    const last = await this.store.lastSeq(user.id);
+    const since = parseSyncToken(token, server, last);
+    const next = formatSyncToken(server, last);
+    if (since === 0) return { token: next, changed: await this.liveItems(user, collection), deleted: [] };
+    const changed: StoredItem[] = [];
+    const deleted: string[] = [];
+    let after = since;
+    for (;;) {
+      const page = await this.store.listChanges(user.id, after, PAGE);
+      for (const i of page) {
+        if (i.collection !== collection) continue;
+        if (i.deleted) deleted.push(i.id);
+        else changed.push(i);
+      }
+      if (page.length < PAGE) break;
+      after = page[page.length - 1].version;
+    }
+    return { token: next, changed, deleted };
+  }
+
+  private checkPreconditions(current: StoredItem | null, pre: Preconditions): void {
+    // RFC 7232 §3.1/§3.2; RFC 4791 §5.3.2 relies on them to avoid lost updates.
+    if (pre.ifMatch !== undefined) {
+      const ok = current !== null && (pre.ifMatch === '*' || pre.ifMatch.includes(etagOf(current)));
+      if (!ok) fail('precondition_failed', current ? 'the resource changed since you read it (If-Match)' : 'the resource does not exist (If-Match)');
+    }
+    if (pre.ifNoneMatch !== undefined) {
+      const hit = current !== null && (pre.ifNoneMatch === '*' || pre.ifNoneMatch.includes(etagOf(current)));
+      if (hit) fail('precondition_failed', 'the resource already exists (If-None-Match)');
+    }
+  }
+
+  /**
+   * Writes a vCard or iCalendar text as item `id`, through the same push use case as the JSON API
+   * (same validation, versions, hashes, revisions). A write that loses a race with another
+   * change is kept as a conflict revision and answered `precondition_failed`.
+   */
+  async putText(user: User, col: Collection, id: string, text: string, pre: Preconditions): Promise<DavWrite> {
+    const current = await this.store.getItem(user.id, col.id, id);
+    const live = current && !current.deleted ? current : null;
+    this.checkPreconditions(live, pre);
+    return this.write(user, col, id, current, text, live === null);
+  }
+
+  private async write(user: User, col: Collection, id: string, current: StoredItem | null, content: unknown, created: boolean): Promise<DavWrite> {
+    const r = await this.sync.push(user, {
+      changes: [{ changeId: `dav-${randomUUID()}`, collection: col.id, id, baseVersion: current?.version ?? 0, content }],
+    });
+    const result = r.results[0];
+    if (result.status === 'rejected') throw rejected(result.error);
+    if (result.status === 'conflict') fail('precondition_failed', `"${id}" was changed by another client at the same moment; your version is kept as revision ${result.revision}`);
+    if (!result.item) fail('internal', `write of "${id}" returned no item`);
+    return { created, version: result.item.version, hash: result.item.hash };
+  }
+
+  /** Stores an uploaded image as blob and photo item `name` in a photos collection. */
+  async putPhoto(user: User, col: Collection, name: string, bytes: Buffer, pre: Preconditions, lastModified?: string): Promise<DavWrite> {
+    if (col.kind !== 'photos') fail('invalid_request', `"${col.id}" is not a photos collection`);
+    const current = await this.store.getItem(user.id, col.id, name);
+    const live = current && !current.deleted ? current : null;
+    this.checkPreconditions(live, pre);
+    const hash = contentHash(bytes);
+    const up = await this.photos.upload(user, hash, (async function* () { yield bytes; })());
+    const content: Record<string, unknown> = { blob: hash, name, type: up.type, size: up.size };
+    if (lastModified) content.takenAt = lastModified;
+    return this.write(user, col, name, current, content, live === null);
+  }
+
+  /** Writes photo item `name` for a blob this user already has (COPY/MOVE of a photo). */
+  async putPhotoMeta(user: User, col: Collection, name: string, meta: { blob: string; type: string; size: number }): Promise<DavWrite> {
+    const current = await this.store.getItem(user.id, col.id, name);
+    return this.write(user, col, name, current, { blob: meta.blob, name, type: meta.type, size: meta.size }, !current || current.deleted);
+  }
+
+  /** A photo item's metadata. */
+  photoOf(item: StoredItem): { blob: string; name: string; type: string; size: number } {
+    return JSON.parse(item.content ?? '{}') as { blob: string; name: string; type: string; size: number };
+  }
+
+  /** Reads a photo's bytes. */
+  readPhoto(user: User, blob: string) {
+    return this.photos.read(user, blob);
+  }
+
+  /**
+   * Deletes an item into the trash. Each delete is recorded per device; a burst over the
+   * mass-deletion guard's share is returned so the transport can log it (it also shows in status).
+   */
+  async deleteItem(user: User, device: DavDevice, col: Collection, id: string, pre: Preconditions): Promise<MassDeletion | null> {
+    const current = await this.item(user, col.id, id);
+    if (!current) fail('item_not_found', `no item "${id}" in "${col.id}"`);
+    this.checkPreconditions(current, pre);
+    // One delete never trips the per-request guard; the burst check below covers DAV.
+    const r = await this.sync.push(user, {
+      changes: [{ changeId: `dav-${randomUUID()}`, collection: col.id, id, baseVersion: current.version, deleted: true }],
+    });
+    const result = r.results[0];
+    if (result.status === 'rejected') throw rejected(result.error);
+    if (result.status === 'conflict') fail('precondition_failed', `"${id}" was changed by another client at the same moment; it was not deleted`);
+    const after = await this.store.getCollection(user.id, col.id);
+    return this.deleteWatch.record(user.id, device, { collection: col.id, id, version: result.item!.version, at: this.clock.now() }, after?.count ?? 0);
+  }
+
+  /** Mass deletions by DAV devices, newest first (for /api/v1/status). */
+  massDeletions(user: User): MassDeletion[] {
+    return this.deleteWatch.massDeletions(user.id);
+  }
+
+  /**
+   * Brings back everything `device` (name or token id) deleted over DAV at or after `since`,
+   * unless the item was written again since. Returns what was restored and what was skipped.
+   */
+  async undoDeletes(user: User, device: string, since: number): Promise<{ restored: Array<{ collection: string; id: string }>; skipped: number }> {
+    const restored: Array<{ collection: string; id: string }> = [];
+    let skipped = 0;
+    for (const d of this.deleteWatch.deletesSince(user.id, device, since)) {
+      const current = await this.store.getItem(user.id, d.collection, d.id);
+      if (!current || !current.deleted || current.version !== d.version) {
+        skipped++;
+        continue;
+      }
+      await this.sync.restoreFromTrash(user, d.collection, d.id);
+      restored.push({ collection: d.collection, id: d.id });
+    }
+    this.deleteWatch.forgetEvents(user.id, device, since);
+    return { restored, skipped };
+  }
+
+  /** DAV properties of a collection (`resource` '') or item. */
+  properties(user: User, collection: string, resource: string): Promise<Record<string, string>> {
+    return this.store.getDavProperties(user.id, collection, resource);
+  }
+
+  /** DAV properties of every resource in a collection that has any. */
+  allProperties(user: User, collection: string): Promise<Map<string, Record<string, string>>> {
+    return this.store.listDavProperties(user.id, collection);
+  }
+
+  setProperties(user: User, collection: string, resource: string, patch: Record<string, string | null>): Promise<void> {
+    return this.store.setDavProperties(user.id, collection, resource, patch);
+  }
+
+  async createCollection(user: User, id: string, kind: Kind, name: string): Promise<Collection> {
+    await this.sync.createCollection(user, { id, kind, name });
+    return this.collection(user, id);
+  }
+
+  async renameCollection(user: User, id: string, name: string): Promise<void> {
+    await this.sync.renameCollection(user, id, { name });
+  }
+
+  async deleteCollection(user: User, id: string): Promise<void> {
+    await this.sync.deleteCollection(user, id);
+  }
+}
+
+function rejected(error: { code: string; message: string; details?: Record<string, unknown> }): Error {
+  try {
+    fail(error.code as Parameters<typeof fail>[0], error.message, error.details);
+  } catch (e) {
+    return e as Error;
+  }
+}

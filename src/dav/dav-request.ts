@@ -1,0 +1,128 @@
+// One DAV request: who is asking (HTTP Basic with the password or a device token), what path, its body and headers.
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccountService } from '../core/accounts/account-service.js';
+import { DavService, type DavDevice, type Preconditions } from '../core/dav/dav-service.js';
+import { fail } from '../core/errors.js';
+import type { User } from '../core/model.js';
+import { parseBasic } from '../http/auth.js';
+import type { Keepsake } from '../wiring/open-keepsake.js';
+import { type DavTarget, parseDavPath } from './dav-paths.js';
+import { parseXml, type XmlElement } from './xml.js';
+
+/** Largest XML request body (PROPFIND, REPORT, PROPPATCH, MKCOL): a bigger one is refused unread. */
+export const MAX_XML_BYTES = 1024 * 1024;
+
+const services = new WeakMap<Keepsake, DavService>();
+
+/** The one DavService of a running Keepsake (it holds the per-device delete log). */
+export function davServiceOf(keepsake: Keepsake): DavService {
+  let s = services.get(keepsake);
+  if (!s) {
+    s = new DavService(keepsake.store, keepsake.sync, keepsake.photos, keepsake.clock, {
+      share: keepsake.config.massDeleteShare,
+      minItems: keepsake.config.massDeleteMinItems,
+    });
+    services.set(keepsake, s);
+  }
+  return s;
+}
+
+/** How long a checked password is trusted within this process: scrypt on every DAV request would make sync crawl. */
+const PASSWORD_CACHE_MS = 30_000;
+
+/** Authenticates DAV requests: Basic with the account password, Basic with a device token as app password, or Bearer. */
+export class DavAuth {
+  private readonly passwords = new Map<string, { user: User; at: number }>();
+
+  constructor(
+    private readonly accounts: AccountService,
+    private readonly now: () => number,
+  ) {}
+
+  async authenticate(request: FastifyRequest): Promise<{ user: User; device: DavDevice }> {
+    const header = request.headers.authorization;
+    const bearer = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (bearer) {
+      const { user, token } = await this.accounts.authenticateToken(bearer[1]);
+      return { user, device: { name: token.device, id: token.id } };
+    }
+    const creds = parseBasic(header);
+    if (!creds) fail('unauthorized', 'send your account name and password (or a device token as the password) with HTTP Basic authentication');
+    if (creds.password.startsWith('ks_')) {
+      const { user, token } = await this.accounts.authenticateToken(creds.password);
+      if (user.name !== creds.name) fail('unauthorized', 'wrong user name or password');
+      return { user, device: { name: token.device, id: token.id } };
+    }
+    const key = createHash('sha256').update(`${creds.name}\u0000${creds.password}`).digest('hex');
+    const hit = this.passwords.get(key);
+    const now = this.now();
+    if (hit && now - hit.at < PASSWORD_CACHE_MS) return { user: hit.user, device: { name: 'account password', id: null } };
+    const user = await this.accounts.authenticatePassword(creds.name, creds.password, request.ip);
+    if (this.passwords.size > 10_000) this.passwords.clear();
+    this.passwords.set(key, { user, at: now });
+    return { user, device: { name: 'account password', id: null } };
+  }
+}
+
+/** Reads the raw body up to `max` bytes; a longer one fails with `body_too_large` and is not kept. */
+export async function readBody(request: FastifyRequest, max: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'] ?? '0');
+  if (declared > max) fail('body_too_large', `the body is ${declared} bytes; at most ${max} are accepted here`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request.raw) {
+    size += (chunk as Buffer).length;
+    if (size > max) fail('body_too_large', `the body is over ${max} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Everything a method handler needs. */
+export interface DavRequest {
+  keepsake: Keepsake;
+  dav: DavService;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  user: User;
+  device: DavDevice;
+  target: DavTarget;
+}
+
+/** The parsed XML body, or null when there is none. */
+export async function xmlBody(req: DavRequest): Promise<XmlElement | null> {
+  const raw = await readBody(req.request, MAX_XML_BYTES);
+  const text = raw.toString('utf8').trim();
+  if (text === '') return null;
+  return parseXml(text);
+}
+
+/** The Depth header: `0`, `1` or `infinity` (default when absent: `fallback`). */
+export function depthOf(request: FastifyRequest, fallback: '0' | '1' | 'infinity'): '0' | '1' | 'infinity' {
+  const d = request.headers.depth;
+  if (d === undefined) return fallback;
+  const v = String(d).trim().toLowerCase();
+  if (v === '0' || v === '1' || v === 'infinity') return v;
+  fail('invalid_request', `Depth must be 0, 1 or infinity, not "${v.slice(0, 20)}"`);
+}
+
+function tags(header: string | string[] | undefined): '*' | string[] | undefined {
+  if (header === undefined) return undefined;
+  const v = [header].flat().join(',').trim();
+  if (v === '*') return '*';
+  // Weak tags compare weakly for If-None-Match; ETags here are strong, so the W/ prefix is dropped.
+  return v.split(',').map((t) => t.trim().replace(/^W\//, '')).filter((t) => t !== '');
+}
+
+/** `If-Match` and `If-None-Match` of the request. */
+export function preconditionsOf(request: FastifyRequest): Preconditions {
+  return { ifMatch: tags(request.headers['if-match']), ifNoneMatch: tags(request.headers['if-none-match']) };
+}
+
+/** Parses a Destination header (COPY/MOVE) into a target; it must be on this server. */
+export function destinationOf(request: FastifyRequest): DavTarget {
+  const d = request.headers.destination;
+  if (typeof d !== 'string' || d === '') fail('invalid_request', 'COPY and MOVE need a Destination header');
+  return parseDavPath(d);
+}
