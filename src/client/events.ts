@@ -10,6 +10,7 @@ export type ReconcileReason =
   | 'new_server' // a server id this device never synced with
   | 'new_epoch' // the server's data set was restored or replaced
   | 'cursor_expired' // 410 from the server
+  | 'cursor_rejected' // 400 bad_cursor: the cursor is ahead of the server (data lost, same epoch)
   | 'digest_mismatch' // a collection digest disagrees with the device after a full pull
   | 'first_contact' // the device holds data but has never synced with this server
   | 'requested'; // the app asked

@@ -27,6 +27,9 @@ export async function fetchChanges(
       res = await ctx.transport.changes(cursor);
     } catch (e) {
       if (e instanceof SyncError && e.code === 'cursor_expired') throw new ServerChanged('cursor_expired', null);
+      // A cursor "ahead of the server": the server lost data without changing epoch, or it is a
+      // different server on the same address. Either way the device's cursor means nothing here.
+      if (e instanceof SyncError && e.code === 'bad_cursor' && since !== null) throw new ServerChanged('cursor_rejected', null);
       throw e;
     }
     if (expect && (res.server.id !== expect.id || res.server.epoch !== expect.epoch)) {

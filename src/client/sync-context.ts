@@ -36,7 +36,7 @@ export function blobKey(server: ServerIdentity | null, hash: string): string {
 /** Raised inside a sync when the server turns out to be another data set than the device knew. */
 export class ServerChanged extends Error {
   constructor(
-    readonly reason: 'new_server' | 'new_epoch' | 'cursor_expired',
+    readonly reason: 'new_server' | 'new_epoch' | 'cursor_expired' | 'cursor_rejected',
     readonly current: ServerIdentity | null,
   ) {
     super(`server changed: ${reason}`);

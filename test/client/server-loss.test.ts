@@ -1,0 +1,175 @@
+// Server loss (DESIGN.md invariant 6): a wiped server and a server restored to an older point are
+// healed from the devices; no device loses anything; scrub is clean afterwards.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { HealReport, KeepsakeClient } from '../../src/client/index.js';
+import { scrub } from '../../src/integrity/scrub.js';
+import { png, sha256, vcard, vevent, vtodo } from '../helpers/fixtures.js';
+import { device, RestartableServer } from './server-fixture.js';
+
+const servers: RestartableServer[] = [];
+after(async () => {
+  for (const s of servers) await s.close();
+});
+
+async function newServer(): Promise<RestartableServer> {
+  const s = new RestartableServer();
+  servers.push(s);
+  await s.start();
+  return s;
+}
+
+function snapshotOf(d: KeepsakeClient): Map<string, string> {
+  return new Map(d.list().map((i) => [`${i.collection}/${i.id}`, i.hash]));
+}
+
+async function serverItems(server: RestartableServer, token: string): Promise<Map<string, { hash: string; deleted: boolean }>> {
+  const r = await server.call(token, 'GET', '/api/v1/changes?limit=5000');
+  return new Map(r.body.changes.map((w: any) => [`${w.collection}/${w.id}`, { hash: w.hash, deleted: w.deleted }]));
+}
+
+describe('server loss', () => {
+  it('a wiped server is healed by its devices: everything re-uploaded, nothing deleted on any device, scrub clean', async () => {
+    const server = await newServer();
+    const token = await server.token('ada');
+    const phone = await device(server, token);
+    const laptop = await device(server, token);
+    const photo = png('holiday', 200_000);
+    await phone.putPhoto('photos', 'beach', photo, { name: 'beach.png', type: 'image/png', takenAt: '2026-08-01T12:00:00Z' });
+    for (let i = 0; i < 5; i++) await phone.put('contacts', `c${i}`, vcard(`c${i}`, `Friend ${i}`));
+    await phone.put('calendar', 'weekly', vevent('weekly', 'Weekly sync', { recurring: true }));
+    await phone.put('tasks', 'milk', vtodo('milk'));
+    await phone.put('scores', 'snake', { game: 'Snake', score: 42, achievedAt: '2026-11-01T10:00:00Z' });
+    await laptop.addCollection('work', 'notes', 'Work notes');
+    await laptop.sync(); // creates nothing yet: the collection is only declared
+    await server.call(token, 'POST', '/api/v1/collections', { id: 'work', kind: 'notes', name: 'Work notes' });
+    for (let i = 0; i < 4; i++) await laptop.put('work', `w${i}`, { title: `Work ${i}`, body: 'plans' });
+    await laptop.put('notes', 'gone', { title: 'to delete', body: '' });
+    assert.equal((await laptop.sync()).ok, true);
+    await laptop.delete('notes', 'gone');
+    for (const d of [phone, laptop, phone]) assert.equal((await d.sync()).ok, true);
+    const before = [snapshotOf(phone), snapshotOf(laptop)];
+    assert.equal(before[0].size, 13);
+    assert.deepEqual(before[0], before[1]);
+    const oldIdentity = phone.server!;
+
+    await server.wipe();
+    // The operator re-creates the account; the devices sign in again.
+    const token2 = await server.token('ada');
+    phone.setToken(token2);
+    laptop.setToken(token2);
+    const healed: HealReport[] = [];
+    phone.on('healed', (h) => healed.push(h));
+    const r1 = await phone.sync();
+    assert.equal(r1.ok, true, r1.error?.message);
+    assert.equal(r1.healed?.reason, 'cursor_rejected', 'the new server has the same epoch 1 and answers 400 bad_cursor');
+    assert.notEqual(phone.server!.id, oldIdentity.id);
+    assert.equal(r1.healed?.healed, 13);
+    assert.deepEqual(healed[0].uploaded, { photos: 1, contacts: 5, calendar: 1, tasks: 1, scores: 1, work: 4 });
+    const r2 = await laptop.sync();
+    assert.equal(r2.healed?.reason, 'cursor_rejected');
+    assert.equal(r2.healed?.healed, 0, 'the phone already put everything back');
+    await phone.sync();
+
+    assert.deepEqual(snapshotOf(phone), before[0], 'nothing deleted or changed on the phone');
+    assert.deepEqual(snapshotOf(laptop), before[1], 'nothing deleted or changed on the laptop');
+    const onServer = await serverItems(server, token2);
+    for (const [k, hash] of before[0]) assert.deepEqual(onServer.get(k), { hash, deleted: false }, k);
+    const blob = await server.call(token2, 'GET', `/api/v1/blobs/${sha256(photo)}`);
+    assert.equal(blob.status, 200);
+    assert.deepEqual(await phone.digests(), await laptop.digests());
+    assert.equal(phone.conflicts().length + laptop.conflicts().length, 0);
+    const report = await scrub(server.keepsake.store, server.keepsake.blobs);
+    assert.deepEqual(report.problems, []);
+  });
+
+  it('an empty server never wipes a device, even one that is not allowed to upload', async () => {
+    const server = await newServer();
+    const token = await server.token('bob');
+    const d = await device(server, token);
+    for (let i = 0; i < 30; i++) await d.put('notes', `n${i}`, { title: `${i}`, body: '' });
+    await d.sync();
+    await server.wipe();
+    d.setToken('ks_wrong');
+    const r = await d.sync();
+    assert.equal(r.ok, false);
+    assert.equal(r.error?.code, 'unauthorized');
+    assert.equal(d.list('notes').length, 30);
+  });
+
+  it('a server restored to an older point gets back what the backup lacked, from the devices', async () => {
+    const server = await newServer();
+    const token = await server.token('cleo');
+    const a = await device(server, token);
+    const b = await device(server, token);
+    await a.put('notes', 'n1', { title: 'n1', body: 'v1' });
+    await a.put('notes', 'n3', { title: 'n3', body: 'v1' });
+    await a.put('contacts', 'c1', vcard('c1', 'Old Friend'));
+    await a.put('contacts', 'c2', vcard('c2', 'Kept Friend'));
+    await a.sync();
+    await b.sync();
+    const backup = await server.snapshot();
+
+    // After the backup: a edits, adds and deletes; b sees some of it before the restore.
+    await a.put('notes', 'n1', { title: 'n1', body: 'v2' });
+    await a.put('notes', 'n2', { title: 'n2', body: 'new' });
+    await a.delete('contacts', 'c1');
+    await a.sync();
+    await b.sync();
+    await a.put('notes', 'n3', { title: 'n3', body: 'v2 by a' }); // b never sees this one
+    await a.sync();
+
+    await server.restore(backup); // epoch 1 → 2, data from before all of the above
+    // b reconciles first, then edits n3 from the restored version: a rival of a's lost v2.
+    const rb = await b.sync();
+    assert.equal(rb.healed?.reason, 'cursor_expired', 'a cursor from epoch 1 is refused with 410');
+    assert.equal(b.server?.epoch, 2);
+    assert.deepEqual(rb.healed?.uploaded, { notes: 2 });
+    assert.equal(rb.healed?.redeleted, 1);
+    await b.put('notes', 'n3', { title: 'n3', body: 'v3 by b' });
+    await b.sync();
+
+    const ra = await a.sync();
+    assert.equal(ra.healed?.reason, 'cursor_expired');
+    assert.equal(ra.healed?.conflicts, 1, 'n3: both versions kept');
+    await b.sync();
+
+    const onServer = await serverItems(server, token);
+    assert.equal(onServer.get('notes/n1')?.hash, a.get('notes', 'n1')!.hash);
+    assert.equal((a.get('notes', 'n1')!.content as any).body, 'v2');
+    assert.ok(onServer.get('notes/n2') && !onServer.get('notes/n2')!.deleted);
+    assert.equal(onServer.get('contacts/c1')?.deleted, true, 'the lost delete was sent again');
+    assert.equal(onServer.get('contacts/c2')?.deleted, false);
+    // n3: b's edit is current; a's v2 survives as a conflict copy on a and a conflict revision.
+    assert.equal((a.get('notes', 'n3')!.content as any).body, 'v3 by b');
+    assert.deepEqual(a.conflicts().map((c) => (c.content as any).body), ['v2 by a']);
+    const revs = (await server.call(token, 'GET', '/api/v1/items/notes/n3/revisions')).body.revisions;
+    assert.ok(revs.some((r: any) => r.reason === 'conflict' && r.content.body === 'v2 by a'));
+    assert.deepEqual(await a.digests(), await b.digests());
+    assert.deepEqual((await scrub(server.keepsake.store, server.keepsake.blobs)).problems, []);
+  });
+
+  it('a digest that disagrees after a full pull sends the device into reconcile mode', async () => {
+    const server = await newServer();
+    const token = await server.token('dan');
+    const d = await device(server, token);
+    for (let i = 0; i < 3; i++) await d.put('notes', `n${i}`, { title: `${i}`, body: '' });
+    await d.sync();
+    // A bad restore tool removed a row behind the server's back without bumping the epoch.
+    await server.stop();
+    const Database = (await import('better-sqlite3')).default;
+    const { join } = await import('node:path');
+    const db = new Database(join(server.dir, 'keepsake.db'));
+    const { digestRemove } = await import('../../src/core/digest.js');
+    const item = db.prepare("SELECT hash FROM items WHERE id = 'n1'").get() as { hash: string };
+    const col = db.prepare("SELECT digest FROM collections WHERE id = 'notes'").get() as { digest: string };
+    db.prepare("DELETE FROM items WHERE id = 'n1'").run();
+    db.prepare("UPDATE collections SET digest = ?, count = count - 1 WHERE id = 'notes'").run(digestRemove(col.digest, 'n1', item.hash));
+    db.close();
+    await server.start();
+    const r = await d.sync();
+    assert.equal(r.healed?.reason, 'digest_mismatch');
+    assert.deepEqual(r.healed?.uploaded, { notes: 1 });
+    assert.equal((await server.call(token, 'GET', '/api/v1/items/notes/n1')).status, 200);
+  });
+});
