@@ -29,7 +29,9 @@ export interface HealReport {
   deletedLocally: number;
   /** Items the device took from the server (new or newer there). */
   adopted: number;
-  /** Total of `uploaded`. */
+  /** Conflict copies held by this device that the server had lost, sent again as conflict revisions. */
+  copiesResent: number;
+  /** Total of `uploaded` and `redeleted`. */
   healed: number;
 }
 

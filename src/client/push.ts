@@ -36,6 +36,7 @@ function sendable(pending: PendingChange[], limit: number): PendingChange[] {
 }
 
 function baseOf(ctx: SyncContext, p: PendingChange): number | null {
+  if (p.keepAsRevision) return 0; // stale on purpose: never replaces the current version
   if (!p.chained) return p.baseVersion;
   const v = ctx.state.item(p.collection, p.id)?.version ?? 0;
   return v > 0 ? v : null;
@@ -154,7 +155,16 @@ function applyResults(
     if (!r || r.changeId !== p.changeId || retry.has(p.changeId)) continue;
     const item = ctx.state.item(p.collection, p.id);
     if (!item) continue;
-    if (r.status === 'applied' || r.status === 'duplicate') {
+    if (p.keepAsRevision && r.status !== 'rejected') {
+      // A re-sent conflict copy: the server keeps it as a revision (or, if it had nothing, as current).
+      counts.acked++;
+      mutations.push({ op: 'dropPending', changeId: p.changeId });
+      if (r.status === 'applied' && (item.deleted || item.version === 0)) {
+        mutations.push({ op: 'putItem', item: { ...item, content: p.content, hash: p.hash, deleted: false, version: r.item.version, syncedHash: r.item.hash, serverId: server.id, epoch: server.epoch, history: nextHistory(item, p.hash) } });
+      }
+      const ack = { changeId: p.changeId, collection: p.collection, id: p.id, hash: p.hash, deleted: false, status: r.status, version: null, ...(r.status === 'conflict' ? { revision: r.revision } : {}), server };
+      after.push(() => ctx.events.emit('acknowledged', ack));
+    } else if (r.status === 'applied' || r.status === 'duplicate') {
       counts.acked++;
       mutations.push({ op: 'dropPending', changeId: p.changeId });
       const w = r.item;

@@ -7,7 +7,7 @@ import type { HealReport, ReconcileReason } from './events.js';
 import { SyncError } from './http-transport.js';
 import { fetchChanges, fetchPhotoBlobs, guardDeletions } from './pull.js';
 import { adoptServerItem } from './push.js';
-import { itemKey, type LocalItem, type PendingChange, type ReplicaMutation } from './replica-store.js';
+import { type ConflictCopy, itemKey, type LocalItem, type PendingChange, type ReplicaMutation } from './replica-store.js';
 import type { SyncContext } from './sync-context.js';
 
 /**
@@ -75,9 +75,19 @@ export async function reconcile(ctx: SyncContext, reason: ReconcileReason): Prom
     const revs = await ctx.transport.revisions(l.collection, l.id);
     if (revs.some((r) => r.hash === l.hash && !r.deleted)) known.add(key);
   }
+  // Conflict copies the server no longer holds (its revisions were lost with its data) go back
+  // as conflict revisions, so the server again keeps every version a device knows.
+  const lostCopies: ConflictCopy[] = [];
+  for (const copy of ctx.state.conflicts()) {
+    if (copy.reason !== 'conflict' || copy.deleted || copy.content === undefined) continue;
+    const s = serverItems.get(itemKey(copy.collection, copy.id));
+    if (s && !s.deleted && s.hash === copy.hash) continue;
+    const revs = s ? await ctx.transport.revisions(copy.collection, copy.id) : [];
+    if (!revs.some((r) => r.hash === copy.hash)) lostCopies.push(copy);
+  }
   await fetchPhotoBlobs(ctx, listing.changes);
 
-  const report = await ctx.state.mutate(() => plan(ctx, reason, server, serverItems, known, listing.cursor, collections));
+  const report = await ctx.state.mutate(() => plan(ctx, reason, server, serverItems, known, listing.cursor, collections, lostCopies));
   ctx.events.emit('healed', report);
   return report;
 }
@@ -90,8 +100,9 @@ function plan(
   known: Set<string>,
   cursor: string | null,
   collections: Record<string, { kind: any; name: string }>,
+  lostCopies: ConflictCopy[],
 ): { mutations: ReplicaMutation[]; result: HealReport } {
-  const report: HealReport = { reason, server, uploaded: {}, redeleted: 0, conflicts: 0, deletedLocally: 0, adopted: 0, healed: 0 };
+  const report: HealReport = { reason, server, uploaded: {}, redeleted: 0, conflicts: 0, deletedLocally: 0, adopted: 0, copiesResent: 0, healed: 0 };
   const mutations: ReplicaMutation[] = [];
   let seq = ctx.state.meta.nextSeq;
   const queue = (l: LocalItem, deleted: boolean, baseVersion: number | null, baseHash: string | null) => {
@@ -131,9 +142,11 @@ function plan(
       // Rebase the first waiting edit onto what the server holds now; a stale base becomes a
       // conflict on the server, which keeps both versions.
       const p0 = pending[0];
-      const baseHash = p0.chained ? l.syncedHash : p0.baseHash;
-      const baseVersion = !s ? null : s.deleted || s.hash === baseHash ? s.version : 0;
-      mutations.push({ op: 'putPending', change: { ...p0, chained: false, baseVersion, baseHash } });
+      if (!p0.keepAsRevision) {
+        const baseHash = p0.chained ? l.syncedHash : p0.baseHash;
+        const baseVersion = !s ? null : s.deleted || s.hash === baseHash ? s.version : 0;
+        mutations.push({ op: 'putPending', change: { ...p0, chained: false, baseVersion, baseHash } });
+      }
       mutations.push({ op: 'putItem', item: synced(l, s) });
       continue;
     }
@@ -178,6 +191,13 @@ function plan(
       mutations.push({ op: 'putItem', item: adoptServerItem(l, s, server) });
       report.deletedLocally++;
     }
+  }
+  for (const copy of lostCopies) {
+    mutations.push({
+      op: 'putPending',
+      change: { changeId: ctx.newId(), seq: seq++, collection: copy.collection, id: copy.id, deleted: false, content: copy.content, hash: copy.hash, baseVersion: 0, baseHash: null, chained: false, keepAsRevision: true, createdAt: ctx.now() },
+    });
+    report.copiesResent++;
   }
   for (const [collection, t] of tripped) ctx.events.emit('massDeletePaused', { collection, ...t, direction: 'pull' });
   report.healed = Object.values(report.uploaded).reduce((a, b) => a + b, 0) + report.redeleted;

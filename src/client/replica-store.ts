@@ -45,6 +45,11 @@ export interface PendingChange {
   baseHash: string | null;
   /** Based on this device's previous pending edit of the same item: base is taken at send time. */
   chained: boolean;
+  /**
+   * A conflict copy sent again after the server lost it (reconcile): sent with a stale base so the
+   * server stores it as a conflict revision beside the current version, never over it.
+   */
+  keepAsRevision?: boolean;
   createdAt: string;
 }
 
