@@ -44,6 +44,28 @@ export interface BackupBatch {
   complete: boolean;
 }
 
+/** A user's account as a backup recorded it (see `RecordStore.restoreAccount`). */
+export interface RestoredAccount {
+  user: User;
+  tokens: DeviceToken[];
+  collections: Array<Pick<Collection, 'id' | 'kind' | 'name' | 'createdAt' | 'deletedAt'>>;
+  blobRefs: string[];
+  seq: number;
+}
+
+/** One backed-up item (live or tombstone) and the revisions kept for it. */
+export interface RestoredItem {
+  item: StoredItem;
+  revisions: Revision[];
+}
+
+export interface RestoreItemsResult {
+  inserted: number;
+  replaced: number;
+  keptNewer: number;
+  unchanged: number;
+}
+
 /** Counts for /metrics. */
 export interface StoreStats {
   users: number;
@@ -155,6 +177,28 @@ export interface RecordStore {
   listDavProperties(userId: string, collection: string): Promise<Map<string, Record<string, string>>>;
   /** Sets (a string) or removes (null) properties of one resource, all in one durable transaction. */
   setDavProperties(userId: string, collection: string, resource: string, patch: Record<string, string | null>): Promise<void>;
+
+  /**
+   * Restore support (added for restores). Makes the account exist as the backup recorded it: the
+   * user row (same id, name, password hash; created if missing, else left as it is), its device
+   * tokens (inserted if missing), its collections (created if missing, with count 0 and the
+   * empty digest: `restoreItems` fills them), and its blob refs. Raises the user's sequence
+   * counter to at least `seq`, so versions written from now on are above every restored one.
+   * Idempotent.
+   */
+  restoreAccount(account: RestoredAccount): Promise<void>;
+  /**
+   * Writes backed-up items with their revisions, never overwriting a newer write: an item the
+   * store lacks is inserted under a fresh sequence number; one it holds with the same hash is left
+   * alone; one it holds that was modified later (a write since the backup) stays current and the
+   * backed-up version is kept as an `overwritten` revision; one it holds that is older, or whose
+   * stored bytes no longer match its hash (damage), is replaced and kept as a revision. Revisions
+   * are inserted unless a revision with the same version exists. Collection count and digest
+   * follow. Atomic per call; idempotent.
+   */
+  restoreItems(userId: string, entries: RestoredItem[], now: string): Promise<RestoreItemsResult>;
+  /** Starts a new epoch (after the data was restored or replaced) and returns the new identity. */
+  bumpEpoch(): Promise<ServerIdentity>;
 
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import { collectionDigest, EMPTY_DIGEST } from '../../core/digest.js';
 import { contentHash } from '../../core/hash.js';
 import type { NewCollection, PreparedChange, User } from '../../core/model.js';
 import type { RecordStore } from '../../core/ports/record-store.js';
+import { describeRestore } from './restore.contract.js';
 
 export interface RecordStoreFactory {
   /** A new, empty store. */
@@ -37,6 +38,7 @@ export function del(id: string, baseVersion: number, changeId = randomUUID()): P
 
 /** Registers the contract tests for one adapter. */
 export function describeRecordStore(name: string, factory: RecordStoreFactory): void {
+  describeRestore(name, factory);
   describe(`RecordStore contract: ${name}`, () => {
     const opened: RecordStore[] = [];
     const open = async () => {

@@ -1,6 +1,7 @@
 // In-memory record store: the reference implementation of the port, for fast tests.
 import { randomUUID } from 'node:crypto';
 import { planChange } from '../../core/change-plan.js';
+import { planRestoreItem } from '../../core/restore/restore-item-plan.js';
 import { EMPTY_DIGEST } from '../../core/digest.js';
 import { KeepsakeError } from '../../core/errors.js';
 import type {
@@ -13,7 +14,7 @@ import type {
   StoredItem,
   User,
 } from '../../core/model.js';
-import type { BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
+import type { BackupBatch, RestoredAccount, RestoredItem, RestoreItemsResult, LogRecord, RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
 
 interface UserState {
   seq: number;
@@ -280,6 +281,47 @@ export class MemoryRecordStore implements RecordStore {
       upTo: complete ? s.seq : records[records.length - 1].version,
       complete,
     });
+  }
+
+  async restoreAccount(a: RestoredAccount): Promise<void> {
+    if (!this.users.has(a.user.id)) {
+      this.users.set(a.user.id, copy(a.user));
+      this.state.set(a.user.id, { seq: 0, collections: new Map(), items: new Map(), revisions: [], changeIds: new Set(), blobs: new Set() });
+    }
+    const s = this.userState(a.user.id);
+    for (const t of a.tokens) if (!this.tokens.has(t.id)) this.tokens.set(t.id, copy(t));
+    for (const c of a.collections) {
+      if (!s.collections.has(c.id)) {
+        s.collections.set(c.id, { ...c, count: 0, digest: EMPTY_DIGEST, lastChangeAt: null, order: this.order++ });
+      }
+    }
+    for (const b of a.blobRefs) s.blobs.add(b);
+    s.seq = Math.max(s.seq, a.seq);
+  }
+
+  async restoreItems(userId: string, entries: RestoredItem[], now: string): Promise<RestoreItemsResult> {
+    const s = this.userState(userId);
+    const result: RestoreItemsResult = { inserted: 0, replaced: 0, keptNewer: 0, unchanged: 0 };
+    for (const e of entries) {
+      const col = s.collections.get(e.item.collection);
+      if (!col) throw new KeepsakeError('collection_not_found', `no collection "${e.item.collection}"`);
+      const k = key(e.item.collection, e.item.id);
+      const plan = planRestoreItem(s.items.get(k) ?? null, e, now, () => ++s.seq);
+      if (plan.item) s.items.set(k, copy(plan.item));
+      for (const r of plan.revisions) {
+        if (!s.revisions.some((x) => x.collection === r.collection && x.id === r.id && x.version === r.version)) s.revisions.push(copy(r));
+      }
+      col.count += plan.countDelta;
+      col.digest = plan.nextDigest(col.digest);
+      if (plan.item && (col.lastChangeAt === null || plan.item.modified > col.lastChangeAt)) col.lastChangeAt = plan.item.modified;
+      result[plan.outcome]++;
+    }
+    return result;
+  }
+
+  async bumpEpoch(): Promise<ServerIdentity> {
+    this.server.epoch++;
+    return { ...this.server };
   }
 
   async stats(): Promise<StoreStats> {

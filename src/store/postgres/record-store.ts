@@ -3,7 +3,7 @@ import pg from 'pg';
 import { KeepsakeError } from '../../core/errors.js';
 import { EMPTY_DIGEST } from '../../core/digest.js';
 import type { ChangeOutcome, Collection, DeviceToken, NewCollection, PreparedChange, Revision, StoredItem, User } from '../../core/model.js';
-import type { BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
+import type { BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { type DurabilityStats, GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { toStoreError, violatedConstraint } from './pg-errors.js';
 import {
@@ -23,6 +23,7 @@ import {
   toToken,
   toUser,
 } from './rows.js';
+import { bumpEpochRow, restoreAccountRows, restoreItemRows } from './restore-writes.js';
 import { migrate, quoteSchema, readIdentity } from './schema.js';
 
 /** Options for {@link openPostgresStore}. */
@@ -384,6 +385,33 @@ export class PostgresRecordStore implements RecordStore {
       throw toStoreError(e);
     } finally {
       client.release();
+    }
+  }
+
+  async restoreAccount(account: RestoredAccount): Promise<void> {
+    try {
+      await restoreAccountRows(this.pool, account);
+    } catch (e) {
+      if (violatedConstraint(e, '23505') === 'users_name_key') {
+        throw new KeepsakeError('user_exists', `cannot restore user ${account.user.name}: another account holds that name`);
+      }
+      throw toStoreError(e);
+    }
+  }
+
+  async restoreItems(userId: string, entries: RestoredItem[], now: string): Promise<RestoreItemsResult> {
+    try {
+      return await restoreItemRows(this.pool, userId, entries, now);
+    } catch (e) {
+      throw toStoreError(e);
+    }
+  }
+
+  async bumpEpoch(): Promise<ServerIdentity> {
+    try {
+      return await bumpEpochRow(this.pool);
+    } catch (e) {
+      throw toStoreError(e);
     }
   }
 

@@ -12,9 +12,10 @@ import type {
   StoredItem,
   User,
 } from '../../core/model.js';
-import type { BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
+import type { BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { applyChangesInTransaction } from './apply-changes.js';
 import { Checkpointer } from './checkpointer.js';
+import { restoreAccountRows, restoreItemRows } from './restore-writes.js';
 import { openConnection, type SqliteConnection } from './connection.js';
 import { type DurabilityStats, GroupCommit } from './group-commit.js';
 import {
@@ -337,6 +338,22 @@ export class SqliteRecordStore implements RecordStore {
         upTo: complete ? seq : records[records.length - 1].version,
         complete,
       };
+    });
+  }
+
+  restoreAccount(account: RestoredAccount): Promise<void> {
+    return this.write(() => restoreAccountRows(this.q, account));
+  }
+
+  restoreItems(userId: string, entries: RestoredItem[], now: string): Promise<RestoreItemsResult> {
+    return this.write(() => restoreItemRows(this.q, userId, entries, now));
+  }
+
+  bumpEpoch(): Promise<ServerIdentity> {
+    return this.write(() => {
+      this.q.sql('UPDATE server SET epoch = epoch + 1 WHERE singleton = 1').run();
+      const r = this.q.sql('SELECT id, epoch, created_at FROM server WHERE singleton = 1').get() as { id: string; epoch: number; created_at: string };
+      return { id: r.id, epoch: r.epoch, createdAt: r.created_at };
     });
   }
 
