@@ -15,12 +15,15 @@ import { propfind } from './methods/propfind.js';
 import { proppatch } from './methods/proppatch.js';
 import { put } from './methods/put.js';
 import { report } from './methods/report.js';
+import { checkOwner } from './resources.js';
 
 /** Methods Fastify does not know by default; all carry a body. */
 const EXTRA_METHODS = ['PROPFIND', 'PROPPATCH', 'REPORT', 'MKCOL', 'MKCALENDAR', 'COPY', 'MOVE'];
 export const DAV_METHODS = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', ...EXTRA_METHODS];
 
 async function dispatch(req: DavRequest): Promise<void> {
+  // Every path below /dav/<user>/ belongs to <user>: checked before anything else is looked at.
+  checkOwner(req);
   switch (req.request.method) {
     case 'PROPFIND':
       return propfind(req);
@@ -70,8 +73,14 @@ export function davRoutes(app: FastifyInstance, { keepsake, auth }: RouteContext
     }
     return reply;
   };
-  app.route({ method: DAV_METHODS, url: '/dav', handler, config: { dav: true } });
-  app.route({ method: DAV_METHODS, url: '/dav/*', handler, config: { dav: true } });
+  // Own scope: DAV bodies (XML, vCard, iCalendar, images, even text/plain from some clients) are
+  // read raw by the methods, so no parser of the API (JSON, text) may consume them first.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    scope.route({ method: DAV_METHODS, url: '/dav', handler, config: { dav: true } });
+    scope.route({ method: DAV_METHODS, url: '/dav/*', handler, config: { dav: true } });
+  });
 
   // RFC 6764 §5: service discovery by well-known URI, redirecting to the context path.
   const wellKnown = async (request: FastifyRequest, reply: FastifyReply) => {

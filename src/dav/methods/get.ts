@@ -3,12 +3,13 @@ import { Readable } from 'node:stream';
 import { etagOf } from '../../core/dav/dav-service.js';
 import { fail } from '../../core/errors.js';
 import type { DavRequest } from '../dav-request.js';
-import { collectionOf, itemAt } from '../resources.js';
+import { checkOwner, collectionOf, itemAt } from '../resources.js';
 
 const TYPES = { contacts: 'text/vcard; charset=utf-8', calendar: 'text/calendar; charset=utf-8', tasks: 'text/calendar; charset=utf-8' } as const;
 
 export async function get(req: DavRequest, head: boolean): Promise<void> {
   const t = req.target;
+  checkOwner(req);
   if (t.type !== 'item') {
     // Browsers and some clients GET a collection: say what it is instead of an error page.
     if (t.type === 'collection') await collectionOf(req);
