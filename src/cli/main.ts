@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The `keepsake` command: one subcommand per file under commands/.
 import { Command } from 'commander';
+import { backupCommand } from './commands/backup.js'; // backups (issue 3)
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
+import { restoreCommand } from './commands/restore.js';
 import { scrubCommand } from './commands/scrub.js';
 import { serveCommand } from './commands/serve.js';
 import { userCommand } from './commands/user.js';
@@ -17,5 +19,7 @@ program.addCommand(userCommand());
 program.addCommand(exportCommand());
 program.addCommand(importCommand());
 program.addCommand(scrubCommand());
+program.addCommand(restoreCommand());
+program.addCommand(backupCommand()); // backups (issue 3)
 
 await program.parseAsync(process.argv);
