@@ -54,16 +54,6 @@ export function applyRecords(state: ReplayedUser, records: readonly LogRecord[])
   }
 }
 
-/** Applies one segment (records, then the account, blob refs and collections it carries). */
-export function applySegment(state: ReplayedUser, seg: SegmentPayload): void {
-  applyRecords(state, seg.records);
-  if (seg.account) state.account = seg.account;
-  if (seg.blobRefs) state.blobRefs = seg.blobRefs;
-  state.collections = new Map(seg.collections.map((c) => [c.id, c]));
-  state.seq = Math.max(state.seq, seg.toSeq);
-  state.segment = seg.n;
-}
-
 /** Loads a snapshot manifest and (optionally only some of) its collections' data. */
 export async function loadSnapshot(repo: BackupRepository, name: string, onlyCollections?: ReadonlySet<string>): Promise<ReplayedUser> {
   const snap = await repo.getJson<SnapshotPayload>(name, 'snapshot');
@@ -92,31 +82,72 @@ export async function loadSnapshot(repo: BackupRepository, name: string, onlyCol
   return state;
 }
 
-/** Which objects a restore of the user up to `seq` reads: the newest snapshot at or below, then segments. */
-export function restorePath(index: UserIndex, seq = Number.MAX_SAFE_INTEGER): { snapshot: string | null; segments: string[] } {
+/**
+ * Which objects a restore of the user up to `seq` reads: the newest snapshot at or below `seq`,
+ * then every segment that ends after the snapshot and starts below `seq`. Segments normally chain
+ * (each starts where the previous ended); two writers that raced may leave overlapping ones,
+ * which is harmless because replay merges records by sequence number.
+ */
+export function restorePath(index: UserIndex, seq = Number.MAX_SAFE_INTEGER): { snapshot: string | null; snapshotSeq: number; segments: string[] } {
   const snap = [...index.snapshots].reverse().find((s) => s.seq <= seq) ?? null;
-  const from = snap?.segment ?? 0;
-  const segments = index.segments.filter((s) => s.n > from && s.toSeq <= seq).map((s) => s.name);
-  return { snapshot: snap?.name ?? null, segments };
+  const from = snap?.seq ?? 0;
+  const segments = index.segments.filter((s) => s.toSeq > from && s.fromSeq < seq).map((s) => s.name);
+  return { snapshot: snap?.name ?? null, snapshotSeq: from, segments };
+}
+
+/** Sequence numbers not covered by any segment between `from` and `to` (empty when gap-free). */
+export function coverageGaps(index: UserIndex, from = 0, to = Number.MAX_SAFE_INTEGER): Array<[number, number]> {
+  const ranges = index.segments.filter((s) => s.toSeq > s.fromSeq).map((s) => [s.fromSeq, s.toSeq] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const gaps: Array<[number, number]> = [];
+  let covered = from;
+  for (const [f, t] of ranges) {
+    if (t <= covered) continue;
+    if (f > covered) gaps.push([covered, f]);
+    covered = Math.max(covered, t);
+    if (covered >= to) break;
+  }
+  return gaps;
 }
 
 /**
  * Rebuilds the user as of sequence number `seq` (default: the newest), reading only this user's
  * index, one snapshot and the segments after it — never another user's objects. With
- * `collections`, snapshot data of other collections is skipped.
+ * `collections`, snapshot data and records of other collections are skipped.
  */
 export async function replayUser(
   repo: BackupRepository,
   index: UserIndex,
   options: { seq?: number; collections?: ReadonlySet<string> } = {},
 ): Promise<ReplayedUser> {
-  const path = restorePath(index, options.seq);
+  const limit = options.seq ?? Number.MAX_SAFE_INTEGER;
+  const path = restorePath(index, limit);
   const state = path.snapshot ? await loadSnapshot(repo, path.snapshot, options.collections) : emptyReplay(index.userId);
+  const segments: SegmentPayload[] = [];
   for (const name of path.segments) {
     const seg = await repo.getJson<SegmentPayload>(name, 'segment');
     if (seg.userId !== index.userId) throw new BackupError('backup_object_corrupt', `backup object ${name} belongs to another user`, { object: name });
-    if (options.collections) seg.records = seg.records.filter((r) => options.collections!.has(r.collection));
-    applySegment(state, seg);
+    segments.push(seg);
+  }
+  segments.sort((a, b) => a.toSeq - b.toSeq || a.n - b.n);
+  const seen = new Set<number>();
+  const records: LogRecord[] = [];
+  for (const seg of segments) {
+    for (const r of seg.records) {
+      if (r.version <= path.snapshotSeq || r.version > limit || seen.has(r.version)) continue;
+      if (options.collections && !options.collections.has(r.collection)) continue;
+      seen.add(r.version);
+      records.push(r);
+    }
+  }
+  records.sort((a, b) => a.version - b.version);
+  applyRecords(state, records);
+  for (const seg of segments) {
+    if (seg.toSeq > limit) continue;
+    if (seg.account) state.account = seg.account;
+    if (seg.blobRefs) state.blobRefs = seg.blobRefs;
+    state.collections = new Map(seg.collections.map((c) => [c.id, c]));
+    state.seq = Math.max(state.seq, seg.toSeq);
+    state.segment = Math.max(state.segment, seg.n);
   }
   return state;
 }

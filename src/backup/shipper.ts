@@ -187,10 +187,12 @@ class TargetShipper {
   private async loadIndex(): Promise<void> {
     const indexes = await this.repo.allUserIndexes();
     for (const [userId, index] of indexes) {
-      const last = index.segments[index.segments.length - 1];
+      // The segment reaching furthest is where this target resumes (segments may overlap after a race).
+      const last = [...index.segments].sort((a, b) => a.toSeq - b.toSeq || a.n - b.n).at(-1);
+      const maxN = index.segments.reduce((m, s) => Math.max(m, s.n), 0);
       const snap = index.snapshots[index.snapshots.length - 1];
       this.progress.set(userId, {
-        n: last?.n ?? 0,
+        n: maxN,
         lastName: last?.name ?? null,
         toSeq: last?.toSeq ?? 0,
         metaHash: null,
@@ -218,7 +220,7 @@ class TargetShipper {
   }
 
   /** Ships everything of one user this target lacks; segments are numbered without gaps. */
-  async shipUser(userId: string): Promise<void> {
+  async shipUser(userId: string, forceSnapshot = false): Promise<string | null> {
     const o = this.owner.options;
     const gen = this.owner.dirtyGen.get(userId) ?? 0;
     let p = this.progress.get(userId);
@@ -234,17 +236,17 @@ class TargetShipper {
       // A user's first shipment is read whole: it becomes segment 1 and the first snapshot.
       const first = !p || p.snapshotSeq < 0;
       const read = await this.owner.store.readBackupBatch(userId, first ? 0 : afterSeq, first ? Number.MAX_SAFE_INTEGER : o.batchRecords);
-      if (!read) return;
+      if (!read) return null;
       const batch = first && afterSeq > 0 ? { ...read, records: read.records.filter((r) => r.version > afterSeq) } : read;
       const meta = metaHashes(batch);
       if (batch.records.length > 0 || p?.metaHash !== `${meta.account}.${meta.blobs}` || !p) {
         p = await this.writeSegment(userId, p ?? null, batch, meta, gen);
       }
       if (!batch.complete) continue;
-      const due = p.snapshotSeq < 0 || p.toSeq - p.snapshotSeq >= o.snapshotEverySeqs || p.n - p.snapshotSegment >= o.snapshotEverySegments;
+      const due = (forceSnapshot && p.snapshotSeq !== p.toSeq) || p.snapshotSeq < 0 || p.toSeq - p.snapshotSeq >= o.snapshotEverySeqs || p.n - p.snapshotSegment >= o.snapshotEverySegments;
       if (due) {
         let full = first ? read : await this.owner.store.readBackupBatch(userId, 0, Number.MAX_SAFE_INTEGER);
-        if (!full) return;
+        if (!full) return null;
         if (full.seq > p.toSeq) {
           // Writes arrived meanwhile: ship them from the same read, so the snapshot sits exactly at a segment's end.
           const rest = { ...full, records: full.records.filter((r) => r.version > p!.toSeq) };
@@ -268,6 +270,21 @@ class TargetShipper {
       this.pendingSince.delete(userId);
     }
     this.owner.shipped(userId, p.lastShippedAt);
+    return p.snapshotSeq >= 0 ? names.snapshot(userId, p.snapshotSeq, p.snapshotSegment) : null;
+  }
+
+  /** One pass over every user (used by commands): ships what is missing; with `forceSnapshot`, snapshots everyone at their newest state. */
+  async passOnce(forceSnapshot: boolean, onUser?: (done: number, total: number) => void): Promise<Map<string, string>> {
+    if (!this.indexLoaded) await this.loadIndex();
+    const seqs = await this.owner.store.listUserSeqs();
+    const out = new Map<string, string>();
+    let done = 0;
+    for (const { userId } of seqs) {
+      onUser?.(done++, seqs.length);
+      const snap = await this.shipUser(userId, forceSnapshot);
+      if (snap) out.set(userId, snap);
+    }
+    return out;
   }
 
   private async writeSegment(
@@ -435,6 +452,15 @@ export class BackupShipper {
       else still.push(w);
     }
     this.waiters = still;
+  }
+
+  /** Ships everything once to every target without starting the loops; returns each target's snapshot per user. */
+  async passOnce(forceSnapshot: boolean, onUser?: (done: number, total: number) => void): Promise<Array<Map<string, string>>> {
+    const id = await this.store.identity();
+    this.identity = { id: id.id, epoch: id.epoch };
+    const out: Array<Map<string, string>> = [];
+    for (const t of this.targets) out.push(await t.passOnce(forceSnapshot, onUser));
+    return out;
   }
 
   /** Per-target health. */

@@ -104,6 +104,26 @@ export const CONFIG_SCHEMA = {
       return t;
     },
   },
+  // Backups (issue 3). Targets themselves are given with repeatable --backup TARGET or KEEPSAKE_BACKUP=a,b.
+  durability: {
+    flag: 'durability',
+    env: 'KEEPSAKE_DURABILITY',
+    arg: 'LEVEL',
+    help: 'when a write is acknowledged: store (committed and fsynced) or backup (also in at least one backup target)',
+    default: 'store',
+    parse: (t: string) => {
+      if (t !== 'store' && t !== 'backup') throw new Error('expected store or backup');
+      return t;
+    },
+  },
+  backupKeyFile: {
+    flag: 'backup-key-file',
+    env: 'KEEPSAKE_BACKUP_KEY_FILE',
+    arg: 'FILE',
+    help: 'file holding the backup encryption key (or set KEEPSAKE_BACKUP_KEY); none: backups are not encrypted',
+    default: '',
+    parse: text,
+  },
 } satisfies Record<string, OptionSpec<unknown>>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;

@@ -2,6 +2,59 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RecordStore } from '../core/ports/record-store.js';
 
+/** One backup target's figures for /metrics (issue 3). */
+export interface BackupMetricsSource {
+  target: string;
+  lagSeconds: number;
+  lastShipAt: string | null;
+  state: string;
+  lastVerification: { at: string; ok: boolean } | null;
+}
+
+/** Backup lag, last successful ship and last verified restore age per target. */
+export function addBackupGauges(registry: Registry, status: () => BackupMetricsSource[]): void {
+  const epochSeconds = (iso: string | null | undefined) => (iso ? Date.parse(iso) / 1000 : 0);
+  new Gauge({
+    name: 'keepsake_backup_lag_seconds',
+    help: 'seconds since the oldest change a backup target does not have yet (0: up to date)',
+    labelNames: ['target'],
+    registers: [registry],
+    collect() {
+      for (const t of status()) this.set({ target: t.target }, t.lagSeconds);
+    },
+  });
+  new Gauge({
+    name: 'keepsake_backup_last_ship_timestamp_seconds',
+    help: 'when a backup target last received a segment (unix time; 0: not since start-up)',
+    labelNames: ['target'],
+    registers: [registry],
+    collect() {
+      for (const t of status()) this.set({ target: t.target }, epochSeconds(t.lastShipAt));
+    },
+  });
+  new Gauge({
+    name: 'keepsake_backup_target_up',
+    help: '1 when the backup target is accepting writes, 0 when failing',
+    labelNames: ['target'],
+    registers: [registry],
+    collect() {
+      for (const t of status()) this.set({ target: t.target }, t.state === 'failing' ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'keepsake_backup_last_verified_restore_age_seconds',
+    help: 'seconds since the last successful verification (with restores) of a backup target; -1: never',
+    labelNames: ['target'],
+    registers: [registry],
+    collect() {
+      for (const t of status()) {
+        const v = t.lastVerification;
+        this.set({ target: t.target }, v && v.ok ? Date.now() / 1000 - epochSeconds(v.at) : -1);
+      }
+    },
+  });
+}
+
 export interface HttpMetrics {
   registry: Registry;
   observe(method: string, route: string, status: number, seconds: number): void;

@@ -4,7 +4,7 @@ import { davRoutes } from '../dav/dav-routes.js'; // CalDAV/CardDAV/WebDAV (issu
 import type { Keepsake } from '../wiring/open-keepsake.js';
 import { authHooks } from './auth.js';
 import { handleError } from './error-mapper.js';
-import { createMetrics } from './metrics.js';
+import { addBackupGauges, type BackupMetricsSource, createMetrics } from './metrics.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { blobRoutes } from './routes/blobs.js';
 import { changeRoutes } from './routes/changes.js';
@@ -27,7 +27,9 @@ export interface HttpOptions {
   /** Pino logger options, or false for none (tests). */
   logger?: boolean | { level: string };
   /** Health facts other subsystems add to /api/v1/status. */
-  health?: () => ServerHealth;
+  health?: (userId: string) => ServerHealth;
+  /** Backup targets' state for /metrics (issue 3); absent when no target is configured. */
+  backupStatus?: () => BackupMetricsSource[];
 }
 
 export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions = {}): Promise<FastifyInstance> {
@@ -42,6 +44,7 @@ export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions =
     return503OnClosing: true,
   });
   const metrics = createMetrics(keepsake.store);
+  if (options.backupStatus) addBackupGauges(metrics.registry, options.backupStatus); // backups (issue 3)
   const ctx: RouteContext = { keepsake, auth: authHooks(keepsake.accounts) };
   const routeList: Array<{ method: string; url: string }> = [];
   app.decorate('routeList', routeList);

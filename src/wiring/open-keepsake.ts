@@ -40,12 +40,17 @@ export async function openRecordStore(config: Config): Promise<RecordStore> {
   return openSqliteStore(file);
 }
 
-export async function openKeepsake(config: Config, clock: Clock = systemClock): Promise<Keepsake> {
+/** Optional hooks into wiring (backups wrap the store so writes reach the shipper). */
+export interface WiringHooks {
+  wrapStore?(store: RecordStore, blobs: BlobStore): RecordStore;
+}
+
+export async function openKeepsake(config: Config, clock: Clock = systemClock, hooks: WiringHooks = {}): Promise<Keepsake> {
   const dataDir = resolve(config.data);
   await mkdir(dataDir, { recursive: true });
   const store = await openRecordStore(config);
   const blobs = await openFsBlobStore(join(dataDir, 'blobs'));
-  return assemble(config, store, blobs, clock);
+  return assemble(config, hooks.wrapStore ? hooks.wrapStore(store, blobs) : store, blobs, clock);
 }
 
 /** Builds the services on given stores (tests pass memory stores here). */

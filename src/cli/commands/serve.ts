@@ -1,5 +1,7 @@
 // `keepsake serve`: run the HTTP server until SIGINT/SIGTERM, then finish in-flight writes and stop.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { backupLocations } from '../../backup/open-backup.js'; // backups (issue 3)
+import { prepareServeBackup } from '../../backup/serve-backup.js'; // backups (issue 3)
 import { CONFIG_SCHEMA, type ConfigKey } from '../../config/config-schema.js';
 import { buildHttpServer } from '../../http/server.js';
 import { openKeepsake } from '../../wiring/open-keepsake.js';
@@ -9,18 +11,36 @@ const SERVE_KEYS = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export function serveCommand(): Command {
-  return addConfigOptions(new Command('serve').description('serve the sync API'), SERVE_KEYS).action(
+  return addConfigOptions(new Command('serve').description('serve the sync API'), SERVE_KEYS)
+    .addOption(
+      new Option('--backup <TARGET>', 'ship every change to this backup target: file:///path or a directory (repeatable) [env KEEPSAKE_BACKUP, comma-separated]').argParser(
+        (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      ),
+    )
+    .action(
     action(async (opts: Record<string, unknown>) => {
       const config = configFrom(opts, SERVE_KEYS);
-      const keepsake = await openKeepsake(config);
-      const app = await buildHttpServer(keepsake, { logger: { level: config.logLevel } });
+      const backup = await prepareServeBackup(config, backupLocations(opts.backup as string[] | undefined)); // backups (issue 3)
+      const keepsake = await openKeepsake(config, undefined, backup ? { wrapStore: backup.wrapStore } : {});
+      const app = await buildHttpServer(keepsake, {
+        logger: { level: config.logLevel },
+        ...(backup ? { health: (userId: string) => ({ backup: backup.health(userId) }), backupStatus: () => backup.status() } : {}),
+      });
       const log = app.log;
       const identity = await keepsake.store.identity();
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       log.info({ store: keepsake.store.description, blobs: keepsake.blobs.description, server: identity.id, epoch: identity.epoch }, 'store opened');
-      log.warn('no backup target is configured: the data exists only in this store (see the README, "Backups")');
+      if (backup) {
+        // Backups (issue 3): loud warning when a target shares the store's filesystem; then start shipping.
+        const storePath = 'path' in keepsake.store ? String((keepsake.store as { path: unknown }).path) : null;
+        for (const w of await backup.warnings(config, storePath)) log.warn(`WARNING: ${w}`);
+        await backup.start(log);
+        log.info({ targets: backup.repos.map((r) => r.target.description), durability: config.durability }, 'continuous backup started');
+      } else {
+        log.warn('no backup target is configured: the data exists only in this store (see the README, "Backups")');
+      }
       // One plain line on stdout so scripts and tests can find the address.
       process.stdout.write(`keepsake listening on http://${config.host}:${port}\n`);
 
@@ -44,6 +64,7 @@ export function serveCommand(): Command {
         log.info({ signal }, 'shutting down: finishing in-flight requests');
         clearInterval(pruneTimer);
         await app.close();
+        await backup?.stop();
         await keepsake.close();
         log.info('stopped cleanly');
         process.exit(0);
