@@ -4,6 +4,10 @@ import { backupLocations } from '../../backup/open-backup.js'; // backups (issue
 import { prepareServeBackup } from '../../backup/serve-backup.js'; // backups (issue 3)
 import { CONFIG_SCHEMA, type ConfigKey } from '../../config/config-schema.js';
 import { buildHttpServer } from '../../http/server.js';
+import { openRepositories, readBackupKey } from '../../backup/open-backup.js'; // online restore (issue 4)
+import { parsePriority } from '../../core/restore/restore-plan.js'; // online restore (issue 4)
+import { KINDS } from '../../core/kinds.js'; // online restore (issue 4)
+import { prepareOnlineRestore } from '../../restore/online-restore.js'; // online restore (issue 4)
 import { openKeepsake } from '../../wiring/open-keepsake.js';
 import { action, addConfigOptions, configFrom } from '../options.js';
 
@@ -17,6 +21,8 @@ export function serveCommand(): Command {
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       ),
     )
+    .option('--restore-from <TARGET>', 'serve at once and restore every user from this backup in the background (online restore)')
+    .option('--restore-priority <LIST>', 'order of kinds for --restore-from (default contacts,calendar,notes,tasks,photos,scores)')
     .action(
     action(async (opts: Record<string, unknown>) => {
       const config = configFrom(opts, SERVE_KEYS);
@@ -27,6 +33,16 @@ export function serveCommand(): Command {
         ...(backup ? { health: (userId: string) => ({ backup: backup.health(userId) }), backupStatus: () => backup.status() } : {}),
       });
       const log = app.log;
+      // Online restore (issue 4): epoch bumped and reads held before the server listens; the restore runs after.
+      const online =
+        typeof opts.restoreFrom === 'string'
+          ? await prepareOnlineRestore(
+              keepsake,
+              (await openRepositories([opts.restoreFrom], readBackupKey(config.backupKeyFile), false))[0],
+              { userIds: [], categories: [...KINDS], priority: parsePriority(opts.restorePriority as string | undefined) },
+              log,
+            )
+          : null;
       const identity = await keepsake.store.identity();
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
@@ -43,6 +59,7 @@ export function serveCommand(): Command {
       }
       // One plain line on stdout so scripts and tests can find the address.
       process.stdout.write(`keepsake listening on http://${config.host}:${port}\n`);
+      online?.start().catch((err) => log.error({ err }, 'online restore failed; categories not back keep answering "restoring"')); // issue 4
 
       const retentionMs = config.retentionDays * 24 * 3600 * 1000;
       const prune = async () => {

@@ -48,12 +48,24 @@ export class RestoreTracker {
   private doneTotal = 0;
   /** The priority order of the plan; the ETA of a category counts everything queued before it. */
   private priority: Kind[] = [...KINDS];
+  /** Between "a restore will run" and its plan: every user's data counts as not back yet. */
+  private planning = false;
 
   constructor(private readonly clock: Clock) {}
+
+  /**
+   * Marks that an online restore is about to be planned: until `plan` is called, every read of
+   * every user answers `restoring`, so no device syncs against a store that is still empty.
+   */
+  expectRestore(): void {
+    this.planning = true;
+    this.startedAt = this.clock.now();
+  }
 
   /** Registers what will be restored. Every entry starts `pending`. */
   plan(entries: Array<{ userId: string; kind: Kind; items: number }>, priority: Kind[] = [...KINDS]): void {
     this.priority = priority;
+    this.planning = false;
     this.startedAt = this.clock.now();
     this.finishedAt = null;
     for (const e of entries) {
@@ -88,6 +100,7 @@ export class RestoreTracker {
 
   /** True unless this user's category is part of a restore and not back yet. */
   isAvailable(userId: string, kind: Kind): boolean {
+    if (this.planning) return false;
     const e = this.entries.get(userId)?.get(kind);
     return !e || AVAILABLE.includes(e.state);
   }
@@ -105,6 +118,7 @@ export class RestoreTracker {
 
   /** This user's categories, or an empty list when the user is not part of a restore. */
   forUser(userId: string): CategoryProgress[] {
+    if (this.planning) return KINDS.map((kind) => ({ kind, state: 'pending' as const, items: 0, done: 0, etaSeconds: null }));
     const m = this.entries.get(userId);
     if (!m) return [];
     return [...m].map(([kind, e]) => ({ kind, state: e.state, items: e.items, done: e.done, etaSeconds: AVAILABLE.includes(e.state) ? 0 : this.etaFor(userId, kind) }));
@@ -129,7 +143,7 @@ export class RestoreTracker {
     });
     const remaining = categories.reduce((n, c) => n + c.items - c.done, 0);
     return {
-      running: this.startedAt !== null && this.finishedAt === null,
+      running: this.planning || (this.startedAt !== null && this.finishedAt === null),
       startedAt: this.startedAt === null ? null : new Date(this.startedAt).toISOString(),
       finishedAt: this.finishedAt === null ? null : new Date(this.finishedAt).toISOString(),
       itemsPerSecond: rate,
