@@ -2,7 +2,7 @@
 // copies, and reconciliation when the server's data set changes. Runs on fetch and Web Crypto.
 import { KINDS, type ItemContent, type Kind, type PhotoContent, type ServerIdentity } from '../protocol/sync-protocol.js';
 import { ClientEmitter, type ClientEvents, type ClientState, type HealReport, type ReconcileReason } from './events.js';
-import { bytesHash, collectionDigest, contentHash, type Sha256, webCryptoSha256 } from './hashing.js';
+import { bytesHash, collectionDigest, contentHash, EMPTY_DIGEST, type Sha256, webCryptoSha256 } from './hashing.js';
 import { HttpTransport, type RetryPolicy, SyncError } from './http-transport.js';
 import { pullChanges } from './pull.js';
 import { adoptServerItem, pushPending } from './push.js';
@@ -301,13 +301,21 @@ export class KeepsakeClient {
           reason = e.reason;
         }
       }
-      if (reason === null && this.verifyDigests && this.state.pendingCount === 0 && !(await this.digestsAgree())) {
-        // Another device may have written between our pull and the listing: pull once more first.
-        await this.pushAndPull(report, options).catch((e) => {
-          if (e instanceof ServerChanged) reason = e.reason;
-          else throw e;
-        });
-        if (reason === null && this.state.pendingCount === 0 && !(await this.digestsAgree())) reason = 'digest_mismatch';
+      if (reason === null && this.verifyDigests && this.state.pendingCount === 0) {
+        const first = await this.digestsAgree();
+        if (first.size > 0) {
+          // Another device may have written between our pull and the listing: pull once more.
+          // Only a disagreement on a collection the server did not change meanwhile means the
+          // server lost something (or the device did); otherwise check again next sync.
+          await this.pushAndPull(report, options).catch((e) => {
+            if (e instanceof ServerChanged) reason = e.reason;
+            else throw e;
+          });
+          if (reason === null && this.state.pendingCount === 0) {
+            const second = await this.digestsAgree();
+            if ([...second].some(([c, digest]) => first.get(c) === digest)) reason = 'digest_mismatch';
+          }
+        }
       }
       if (reason !== null) {
         const previous = this.state.meta.server;
@@ -354,24 +362,28 @@ export class KeepsakeClient {
     }
   }
 
-  /** Compares live-item digests with the server's; records them as agreed when they match. */
-  private async digestsAgree(): Promise<boolean> {
+  /**
+   * Compares live-item digests with the server's and records the ones that agree. Returns the
+   * server's digest of every collection that disagrees (empty: all agree).
+   */
+  private async digestsAgree(): Promise<Map<string, string>> {
     const server = await this.ctx.transport.collections();
     const local = await this.digests();
     const held = new Set(Object.keys(this.state.meta.heldDeletes));
-    let agree = true;
-    const agreed: Record<string, string> = {};
+    const mismatched = new Map<string, string>();
+    const agreed: Record<string, string> = { ...this.state.meta.agreedDigests };
     const collections = { ...this.state.meta.collections };
     for (const c of server) {
       collections[c.id] = { kind: c.kind, name: c.name };
       if (held.has(c.id)) continue;
-      const mine = local[c.id] ?? '0'.repeat(64);
+      const mine = local[c.id] ?? EMPTY_DIGEST;
       if (mine === c.digest) agreed[c.id] = c.digest;
-      else agree = false;
+      else mismatched.set(c.id, c.digest);
     }
-    for (const c of Object.keys(local)) if (!collections[c]) agree = false;
-    await this.state.mutate(() => [{ op: 'setMeta', meta: { ...this.state.meta, collections, agreedDigests: agree ? agreed : this.state.meta.agreedDigests } }]);
-    return agree;
+    // Live items in a collection the server does not list at all.
+    for (const c of Object.keys(local)) if (!server.some((s) => s.id === c)) mismatched.set(c, 'missing');
+    await this.state.mutate(() => [{ op: 'setMeta', meta: { ...this.state.meta, collections, agreedDigests: agreed } }]);
+    return mismatched;
   }
 
   async close(): Promise<void> {
