@@ -106,9 +106,26 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
     }
   }
 
-  // Gap-free coverage of each user's log.
+  // Gap-free coverage of each user's log; a missing segment is named from its neighbours.
+  const previous = await lastRun(repo);
   for (const index of indexes.values()) {
-    for (const [from, to] of coverageGaps(index)) fail(undefined, [index.userId], `segments miss sequence numbers ${from + 1}..${to}: a segment is missing`);
+    for (const [from, to] of coverageGaps(index)) {
+      const before = index.segments.filter((s) => s.toSeq <= from).reduce((m, s) => Math.max(m, s.n), 0);
+      fail(names.segment(index.userId, before + 1, from, to), [index.userId], `missing: no segment holds sequence numbers ${from + 1}..${to}`);
+    }
+    const numbers = new Set(index.segments.map((s) => s.n));
+    const maxN = Math.max(0, ...numbers);
+    for (let n = 1; n <= maxN; n++) if (!numbers.has(n)) fail(`${names.userPrefix(index.userId)}seg/${String(n).padStart(10, '0')}-…`, [index.userId], `missing: segment number ${n} is absent`);
+    const shipped = index.segments.reduce((m, s) => Math.max(m, s.toSeq), 0);
+    const before = previous?.userSeqs[index.userId];
+    if (before !== undefined && shipped < before) {
+      fail(undefined, [index.userId], `missing: the last verification saw this user backed up to sequence number ${before}, now only ${shipped} (newest segments deleted)`);
+    }
+    const snapMax = Math.max(0, ...index.snapshots.map((s) => s.segment));
+    if (snapMax > maxN) fail(undefined, [index.userId], `missing: a snapshot was taken at segment ${snapMax} but the newest segment present is ${maxN}`);
+  }
+  for (const [userId, seq] of Object.entries(previous?.userSeqs ?? {})) {
+    if (seq > 0 && !indexes.has(userId)) fail(`${names.userPrefix(userId)}`, [userId], 'missing: every object of this user is gone since the last verification');
   }
 
   // Checkpoints must point at existing snapshots.
@@ -122,7 +139,6 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   }
 
   // Real restores into scratch state.
-  const previous = await lastRun(repo);
   const users = [...indexes.values()];
   const chosen = chooseUsers(users, options, previous);
   const userSeqs: Record<string, number> = {};
