@@ -11,7 +11,7 @@ const PRECONDITION: Partial<Record<ErrorCode, [string, string]>> = {
   depth_not_supported: [NS.dav, 'propfind-finite-depth'], // RFC 4918 §9.1
   invalid_vcard: [NS.carddav, 'valid-address-data'], // RFC 6352 §6.3.2.1
   invalid_icalendar: [NS.caldav, 'valid-calendar-data'], // RFC 4791 §5.3.2.1
-  uid_mismatch: [NS.caldav, 'valid-calendar-object-resource'],
+  uid_mismatch: [NS.caldav, 'no-uid-conflict'], // RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1
   body_too_large: [NS.caldav, 'max-resource-size'],
   collection_exists: [NS.dav, 'resource-must-be-null'], // RFC 5689 §3.4
 };

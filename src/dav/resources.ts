@@ -3,9 +3,48 @@ import { fail } from '../core/errors.js';
 import type { Kind } from '../core/kinds.js';
 import type { Collection, StoredItem } from '../core/model.js';
 import type { DavRequest } from './dav-request.js';
-import { type DavTarget, itemIdOf } from './dav-paths.js';
+import { collectionHref, type DavTarget, encodeSegment, itemHref, itemIdOf } from './dav-paths.js';
 import type { PropertyEnv } from './properties.js';
-import { document, NS } from './xml.js';
+import { clark, document, NS } from './xml.js';
+
+/**
+ * The resource name a client chose for an item when it is not `<UID>.vcf`/`.ics` (iOS, Evolution
+ * and others pick their own), kept as a DAV property of the item so hrefs stay the client's.
+ */
+export const NAME_PROP = clark(NS.keepsake, 'resource-name');
+
+/** Item hrefs of one collection, honouring names clients chose. */
+export class ResourceNames {
+  private readonly byId = new Map<string, string>();
+  private readonly byName = new Map<string, string>();
+
+  constructor(
+    private readonly userName: string,
+    private readonly col: Collection,
+    all: Map<string, Record<string, string>>,
+  ) {
+    for (const [id, props] of all) {
+      const name = props[NAME_PROP];
+      if (id !== '' && name) {
+        this.byId.set(id, name);
+        this.byName.set(name, id);
+      }
+    }
+  }
+
+  href(id: string): string {
+    const name = this.byId.get(id);
+    return name === undefined ? itemHref(this.userName, this.col.id, this.col.kind, id) : collectionHref(this.userName, this.col.id) + encodeSegment(name);
+  }
+
+  idOf(name: string): string | undefined {
+    return this.byName.get(name);
+  }
+}
+
+export async function resourceNames(req: DavRequest, col: Collection): Promise<ResourceNames> {
+  return new ResourceNames(req.user.name, col, await req.dav.allProperties(req.user, col.id));
+}
 
 /** Kinds served over DAV: notes and scores have no DAV form. */
 export const DAV_KINDS: readonly Kind[] = ['contacts', 'calendar', 'tasks', 'photos'];
@@ -27,10 +66,20 @@ export async function collectionOf(req: DavRequest, target: DavTarget = req.targ
   return col;
 }
 
-/** The live item an item path names, or null. */
+/**
+ * The item a resource name stands for: `<id><ext>` unless the client named it otherwise (then the
+ * name is looked up among the collection's kept names). `id` is where a new resource would go.
+ */
 export async function itemAt(req: DavRequest, col: Collection, name: string): Promise<{ id: string; item: StoredItem | null }> {
-  const id = itemIdOf(col.kind, name);
-  return { id, item: await req.dav.item(req.user, col.id, id) };
+  const id0 = itemIdOf(col.kind, name);
+  const direct = await req.dav.item(req.user, col.id, id0);
+  if (direct) {
+    const own = (await req.dav.properties(req.user, col.id, id0))[NAME_PROP];
+    if (own === undefined || own === name) return { id: id0, item: direct };
+  }
+  const id = (await resourceNames(req, col)).idOf(name);
+  if (id !== undefined) return { id, item: await req.dav.item(req.user, col.id, id) };
+  return { id: id0, item: null };
 }
 
 export async function propertyEnv(req: DavRequest): Promise<PropertyEnv> {

@@ -37,7 +37,6 @@ describe('DAV safety', () => {
       ['REPORT', '/dav/ada/contacts/', '<c:calendar-query xmlns:c="urn:ietf:params:xml:ns:caldav"/>', {}, 403, 'supported-report'],
       ['REPORT', '/dav/ada/calendar/', '<c:calendar-query xmlns:c="urn:ietf:params:xml:ns:caldav"><c:filter><c:comp-filter name="VCALENDAR"><c:time-range start="yesterday"/></c:comp-filter></c:filter></c:calendar-query>', {}, 400, 'invalid_xml'],
       ['PUT', '/dav/ada/contacts/x.vcf', 'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:No UID\r\nEND:VCARD\r\n', {}, 403, 'valid-address-data'],
-      ['PUT', '/dav/ada/contacts/x.vcf', vcard('someone-else'), {}, 403, 'uid_mismatch'],
       ['PUT', '/dav/ada/calendar/t.ics', 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\nEND:VCALENDAR\r\n', {}, 403, 'valid-calendar-data'],
       ['PUT', '/dav/ada/photos/not-an-image.jpg', 'hello', {}, 415, 'blob_type_unsupported'],
       ['MKCOL', '/dav/ada/contacts/', undefined, {}, 405, ''],
@@ -76,6 +75,22 @@ describe('DAV safety', () => {
     const got = await dav('GET', path);
     assert.equal(got.text, vcard('grace', 'Amazing Grace'));
     assert.equal(got.headers.get('etag'), `"${(await ada.call('GET', '/api/v1/items/contacts/grace')).body.hash}"`);
+  });
+
+  it('keeps the names clients give resources when they differ from the UID', async () => {
+    const put = await dav('PUT', '/dav/ada/contacts/ABC-123.vcf', vcard('urn:uuid:1111', 'Named By Client'), { 'if-none-match': '*' });
+    assert.equal(put.status, 201, put.text);
+    assert.equal((await dav('GET', '/dav/ada/contacts/ABC-123.vcf')).text, vcard('urn:uuid:1111', 'Named By Client'));
+    assert.equal((await ada.call('GET', '/api/v1/items/contacts/urn:uuid:1111')).body.content, vcard('urn:uuid:1111', 'Named By Client'));
+    const list = await dav('PROPFIND', '/dav/ada/contacts/', '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>', { depth: '1' });
+    assert.match(list.text, /<D:href>\/dav\/ada\/contacts\/ABC-123.vcf<\/D:href>/);
+    assert.doesNotMatch(list.text, /1111/);
+    const again = await dav('PUT', '/dav/ada/contacts/other-name.vcf', vcard('urn:uuid:1111', 'Duplicate'));
+    assert.equal(again.status, 403);
+    assert.match(again.text, /no-uid-conflict/);
+    assert.equal((await dav('PUT', '/dav/ada/contacts/ABC-123.vcf', vcard('urn:uuid:1111', 'Renamed'), { 'if-match': put.headers.get('etag')! })).status, 204);
+    assert.equal((await dav('DELETE', '/dav/ada/contacts/ABC-123.vcf')).status, 204);
+    assert.equal((await ada.call('GET', '/api/v1/items/contacts/urn:uuid:1111')).body.deleted, true);
   });
 
   it('keeps colour, description and display name set with PROPPATCH, and refuses protected properties all-or-nothing', async () => {

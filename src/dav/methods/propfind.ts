@@ -1,9 +1,8 @@
 // PROPFIND (RFC 4918 §9.1): Depth 0 and 1 on the root, a user's home, a collection or an item.
 import { fail } from '../../core/errors.js';
 import { type DavRequest, depthOf, xmlBody } from '../dav-request.js';
-import { itemHref } from '../dav-paths.js';
 import { type DavResource, describe, hrefOf } from '../properties.js';
-import { checkOwner, collectionOf, DAV_KINDS, itemAt, propertyEnv, sendMultistatus } from '../resources.js';
+import { checkOwner, collectionOf, DAV_KINDS, itemAt, NAME_PROP, propertyEnv, resourceNames, sendMultistatus } from '../resources.js';
 import { clark, child, NS, responseElement, type XmlElement } from '../xml.js';
 import { deadPropertiesOf } from './proppatch.js';
 
@@ -44,17 +43,22 @@ export async function propfind(req: DavRequest): Promise<void> {
     const col = await collectionOf(req);
     list.push({ href: hrefOf(user, { type: 'collection', col }), r: { type: 'collection', col } });
     if (depth === '1') {
-      for (const item of await req.dav.liveItems(req.user, col.id)) list.push({ href: itemHref(user, col.id, col.kind, item.id), r: { type: 'item', col, item } });
+      const names = await resourceNames(req, col);
+      for (const item of await req.dav.liveItems(req.user, col.id)) list.push({ href: names.href(item.id), r: { type: 'item', col, item } });
     }
   } else {
     const col = await collectionOf(req);
     const { item } = await itemAt(req, col, t.name);
     if (!item) fail('not_found', `no resource "${t.name}"`);
-    list.push({ href: itemHref(user, col.id, col.kind, item.id), r: { type: 'item', col, item } });
+    list.push({ href: (await resourceNames(req, col)).href(item.id), r: { type: 'item', col, item } });
   }
   const responses: string[] = [];
+  const all = t.type === 'collection' && depth === '1' ? await req.dav.allProperties(req.user, t.collection) : null;
   for (const { href, r } of list) {
-    const dead = r.type === 'collection' || r.type === 'item' ? await deadPropertiesOf(req, r) : new Map<string, string>();
+    let dead = new Map<string, string>();
+    if (all && (r.type === 'collection' || r.type === 'item')) {
+      dead = new Map(Object.entries(all.get(r.type === 'item' ? r.item.id : '') ?? {}).filter(([k]) => k !== NAME_PROP));
+    } else if (r.type === 'collection' || r.type === 'item') dead = await deadPropertiesOf(req, r);
     responses.push(responseElement(describe(href, r, env, wanted, dead)));
   }
   sendMultistatus(req, responses);

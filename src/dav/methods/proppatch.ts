@@ -1,9 +1,8 @@
 // PROPPATCH (RFC 4918 §9.2): display name, colour, descriptions and dead properties, all or nothing.
 import { fail } from '../../core/errors.js';
 import { type DavRequest, xmlBody } from '../dav-request.js';
-import { itemHref } from '../dav-paths.js';
 import { type DavResource, hrefOf, isProtected } from '../properties.js';
-import { collectionOf, itemAt, sendMultistatus } from '../resources.js';
+import { collectionOf, itemAt, NAME_PROP, resourceNames, sendMultistatus } from '../resources.js';
 import { clark, children, NS, responseElement, textOf, type XmlElement } from '../xml.js';
 
 const DISPLAYNAME = clark(NS.dav, 'displayname');
@@ -12,7 +11,7 @@ const DISPLAYNAME = clark(NS.dav, 'displayname');
 export async function deadPropertiesOf(req: DavRequest, r: DavResource): Promise<Map<string, string>> {
   if (r.type !== 'collection' && r.type !== 'item') return new Map();
   const props = await req.dav.properties(req.user, r.col.id, r.type === 'item' ? r.item.id : '');
-  return new Map(Object.entries(props));
+  return new Map(Object.entries(props).filter(([k]) => k !== NAME_PROP));
 }
 
 /** A `set` or `remove` instruction from a PROPPATCH or extended MKCOL body, in document order. */
@@ -46,11 +45,11 @@ export async function proppatch(req: DavRequest): Promise<void> {
     const { item } = await itemAt(req, col, t.name);
     if (!item) fail('not_found', `no resource "${t.name}"`);
     r = { type: 'item', col, item };
-    href = itemHref(req.user.name, col.id, col.kind, item.id);
+    href = (await resourceNames(req, col)).href(item.id);
   }
   const updates = propertyUpdates(body);
   // RFC 4918 §9.2: all or nothing. A protected property fails with 403 and every other one with 424.
-  const refused = updates.filter((u) => isProtected(u.key) || (u.key === DISPLAYNAME && (r.type !== 'collection' || (u.value !== null && u.text.trim() === ''))));
+  const refused = updates.filter((u) => isProtected(u.key) || u.key === NAME_PROP || (u.key === DISPLAYNAME && (r.type !== 'collection' || (u.value !== null && u.text.trim() === ''))));
   if (refused.length > 0) {
     const bad = new Set(refused.map((u) => u.key));
     const failed = new Map<number, string[]>([

@@ -2,14 +2,16 @@
 import { fail } from '../../core/errors.js';
 import { etagOf } from '../../core/dav/dav-service.js';
 import { type DavRequest, preconditionsOf, readBody } from '../dav-request.js';
-import { collectionOf, itemAt } from '../resources.js';
+import { collectionOf, itemAt, NAME_PROP } from '../resources.js';
+import { uidOf } from '../../core/dav/resource-uid.js';
+import { checkId } from '../../core/ids.js';
 
 export async function put(req: DavRequest): Promise<void> {
   const t = req.target;
   if (t.type !== 'item') fail('method_not_allowed', 'PUT creates or replaces a resource inside a collection');
   const col = await collectionOf(req);
   const pre = preconditionsOf(req.request);
-  const { id } = await itemAt(req, col, t.name);
+  const { id, item } = await itemAt(req, col, t.name);
   let result;
   if (col.kind === 'photos') {
     const bytes = await readBody(req.request, req.keepsake.config.maxPhotoBytes);
@@ -18,7 +20,19 @@ export async function put(req: DavRequest): Promise<void> {
     const bytes = await readBody(req.request, 1024 * 1024 + 1);
     const text = bytes.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(bytes)) fail(col.kind === 'contacts' ? 'invalid_vcard' : 'invalid_icalendar', 'the body is not UTF-8 text');
-    result = await req.dav.putText(req.user, col, id, text, pre);
+    let target = id;
+    const uid = item ? null : uidOf(text);
+    if (uid !== null && uid !== id) {
+      // A new resource the client named other than <UID>.ext: the item is the UID, the name is kept.
+      if (await req.dav.item(req.user, col.id, uid)) {
+        fail('uid_mismatch', `UID "${uid.slice(0, 80)}" is already used by another resource in this collection (RFC 4791 §5.3.2.1 no-uid-conflict)`);
+      }
+      checkId(uid, 'UID');
+      // The name is recorded first: if the item write then fails, a name without an item is harmless.
+      await req.dav.setProperties(req.user, col.id, uid, { [NAME_PROP]: t.name });
+      target = uid;
+    }
+    result = await req.dav.putText(req.user, col, target, text, pre);
   }
   // The stored bytes are exactly the client's, so the strong ETag may be returned (RFC 4791 §5.3.4).
   req.reply.status(result.created ? 201 : 204).header('etag', etagOf(result)).send();

@@ -13,9 +13,9 @@ import {
 import { fail, isKeepsakeError } from '../../core/errors.js';
 import type { Collection, StoredItem } from '../../core/model.js';
 import { type DavRequest, xmlBody } from '../dav-request.js';
-import { itemHref, itemIdOf, parseDavPath } from '../dav-paths.js';
+import { parseDavPath } from '../dav-paths.js';
 import { describe, type PropertyEnv } from '../properties.js';
-import { collectionOf, propertyEnv, sendMultistatus } from '../resources.js';
+import { collectionOf, itemAt, NAME_PROP, propertyEnv, ResourceNames, sendMultistatus } from '../resources.js';
 import { child, children, clark, davElement, escapeXml, NS, responseElement, statusResponse, textOf, type XmlElement } from '../xml.js';
 import { wantedProperties } from './propfind.js';
 
@@ -78,11 +78,13 @@ function reportProps(body: XmlElement): { wanted: string[] | 'allprop' | 'propna
 }
 
 async function responsesFor(req: DavRequest, col: Collection, items: StoredItem[], wanted: string[] | 'allprop' | 'propname', env: PropertyEnv): Promise<string[]> {
-  const needDead = wanted === 'allprop' || wanted === 'propname' || wanted.some((k) => !k.startsWith(`{${NS.dav}}`) && !k.startsWith(`{${NS.caldav}}`) && !k.startsWith(`{${NS.carddav}}`));
-  const dead = needDead ? await req.dav.allProperties(req.user, col.id) : new Map<string, Record<string, string>>();
-  return items.map((item) =>
-    responseElement(describe(itemHref(req.user.name, col.id, col.kind, item.id), { type: 'item', col, item }, env, wanted, new Map(Object.entries(dead.get(item.id) ?? {})))),
-  );
+  // One read of the collection's DAV properties: resource names for hrefs, dead properties if asked.
+  const all = await req.dav.allProperties(req.user, col.id);
+  const names = new ResourceNames(req.user.name, col, all);
+  return items.map((item) => {
+    const dead = new Map(Object.entries(all.get(item.id) ?? {}).filter(([k]) => k !== NAME_PROP));
+    return responseElement(describe(names.href(item.id), { type: 'item', col, item }, env, wanted, dead));
+  });
 }
 
 async function multiget(req: DavRequest, col: Collection, body: XmlElement, env: PropertyEnv): Promise<void> {
@@ -105,7 +107,7 @@ async function multiget(req: DavRequest, col: Collection, body: XmlElement, env:
       out.push(statusResponse(href, 404));
       continue;
     }
-    const item = await req.dav.item(req.user, col.id, itemIdOf(col.kind, target.name));
+    const { item } = await itemAt(req, col, target.name);
     if (!item) out.push(statusResponse(href, 404));
     else out.push(...(await responsesFor(req, col, [item], wanted, env)));
   }
@@ -150,7 +152,8 @@ async function syncCollection(req: DavRequest, col: Collection, body: XmlElement
   const wanted = wantedProperties({ ...body, ns: NS.dav, name: 'propfind' });
   const changes = await req.dav.changesSince(req.user, col.id, token);
   const responses = await responsesFor(req, col, changes.changed, wanted, env);
-  for (const id of changes.deleted) responses.push(statusResponse(itemHref(req.user.name, col.id, col.kind, id), 404));
+  const names = new ResourceNames(req.user.name, col, await req.dav.allProperties(req.user, col.id));
+  for (const id of changes.deleted) responses.push(statusResponse(names.href(id), 404));
   sendMultistatus(req, responses, davElement('sync-token', escapeXml(changes.token)));
 }
 
