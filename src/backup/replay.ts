@@ -91,7 +91,9 @@ export async function loadSnapshot(repo: BackupRepository, name: string, onlyCol
 export function restorePath(index: UserIndex, seq = Number.MAX_SAFE_INTEGER): { snapshot: string | null; snapshotSeq: number; segments: string[] } {
   const snap = [...index.snapshots].reverse().find((s) => s.seq <= seq) ?? null;
   const from = snap?.seq ?? 0;
-  const segments = index.segments.filter((s) => s.toSeq > from && s.fromSeq < seq).map((s) => s.name);
+  const after = snap?.segment ?? 0;
+  // Segments ending exactly at the snapshot but numbered after it carry later account changes.
+  const segments = index.segments.filter((s) => (s.toSeq > from || (s.toSeq === from && s.n > after)) && s.fromSeq < seq).map((s) => s.name);
   return { snapshot: snap?.name ?? null, snapshotSeq: from, segments };
 }
 
