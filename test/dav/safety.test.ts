@@ -146,6 +146,17 @@ describe('DAV safety', () => {
     assert.equal(next.status, 207);
     assert.deepEqual([...next.text.matchAll(/<D:href>([^<]+)<\/D:href>/g)].map((m) => m[1]), ['/dav/ada/contacts/linus.vcf']);
 
+    // A real restore bumps the epoch: the token the client holds is now from before it.
+    await server.keepsake.store.bumpEpoch();
+    server.keepsake.sync.forgetCaches();
+    const afterRestore = await report(token);
+    assert.equal(afterRestore.status, 403);
+    assert.match(afterRestore.text, /<D:valid-sync-token\/>/);
+    assert.match(afterRestore.text, /restored/);
+    const fresh = await report('');
+    assert.equal(fresh.status, 207, 'a full resync works');
+    assert.match(fresh.text, /linus\.vcf/);
+
     const server2 = await server.keepsake.store.identity();
     const lastSeq = await server.keepsake.store.lastSeq(userId);
     for (const stale of [formatSyncToken({ ...server2, epoch: server2.epoch + 1 }, 1), formatSyncToken({ ...server2, id: randomUUID() }, 1), formatSyncToken(server2, lastSeq + 100), 'http://example.com/other-server/1']) {
