@@ -20,10 +20,23 @@ function calendarKind(prop: XmlElement | undefined): Kind {
 
 export async function mkcol(req: DavRequest, calendar: boolean): Promise<void> {
   const t = req.target;
-  if (t.type === 'item') fail('forbidden', 'collections do not nest: create collections directly in your home /dav/<user>/');
+  if (t.type === 'item') {
+    checkOwner(req);
+    // RFC 4918 §9.3.1: a missing parent is 409 Conflict.
+    const parent = (await req.dav.collections(req.user)).find((c) => c.id === t.collection);
+    if (!parent) return void req.reply.status(409).header('content-type', 'text/plain').send(`no collection "${t.collection}" to create it in`);
+    fail('forbidden', 'collections do not nest: create collections directly in your home /dav/<user>/');
+  }
   if (t.type !== 'collection') fail('method_not_allowed', 'this resource already exists');
   checkOwner(req);
-  const body = await xmlBody(req);
+  let body;
+  try {
+    body = await xmlBody(req);
+  } catch (e) {
+    // RFC 4918 §9.3: a body the server does not understand is 415 Unsupported Media Type.
+    if (!calendar && isKeepsakeError(e) && e.code === 'invalid_xml') return void req.reply.status(415).header('content-type', 'text/plain').send(e.message);
+    throw e;
+  }
   const expected = calendar ? [NS.caldav, 'mkcalendar'] : [NS.dav, 'mkcol'];
   if (body && (body.ns !== expected[0] || body.name !== expected[1])) {
     // RFC 4918 §9.3: a MKCOL body the server does not understand is 415.
