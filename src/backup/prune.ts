@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { BackupError } from './backup-error.js';
 import type { BackupRepository } from './repository.js';
-import { names, type CheckpointPayload, type PruneMarkPayload, type SnapshotPayload, type VerificationPayload } from './repository-format.js';
+import { names, parseSegmentName, type CheckpointPayload, type PruneMarkPayload, type SnapshotPayload, type VerificationPayload } from './repository-format.js';
 
 export interface PrunePolicy {
   /** Every point in time newer than now minus this stays restorable. */
@@ -104,6 +104,15 @@ export async function prune(repo: BackupRepository, policy: PrunePolicy): Promis
       continue;
     }
     report.sweptMarks++;
+    // Record, per user, that segments up to here go on purpose (verify checks coverage from the floor on).
+    const floors = new Map<string, { seq: number; n: number }>();
+    for (const o of mark.objects) {
+      const seg = parseSegmentName(o);
+      if (!seg || !removable.has(o)) continue;
+      const f = floors.get(seg.userId);
+      if (!f || seg.toSeq > f.seq) floors.set(seg.userId, { seq: seg.toSeq, n: seg.n });
+    }
+    if (!policy.dryRun) for (const [userId, f] of floors) await repo.putJson(names.floor(userId, f.seq, f.n), 'pruneMark', { at: new Date(now).toISOString(), ...f });
     for (const o of mark.objects) {
       if (!removable.has(o)) continue; // needed again (e.g. a new snapshot reuses it): keep
       if (!policy.dryRun) await repo.target.delete(o);

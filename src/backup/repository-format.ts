@@ -140,6 +140,10 @@ export const names = {
   snapshot(userId: string, seq: number, n: number): string {
     return `${names.userPrefix(userId)}snap/${pad(seq, 12)}-${pad(n, 10)}`;
   },
+  /** Written by prune before it deletes a user's old segments: coverage is checked from here on. */
+  floor(userId: string, seq: number, n: number): string {
+    return `${names.userPrefix(userId)}floor/${pad(seq, 12)}-${pad(n, 10)}`;
+  },
   blob(hash: string): string {
     const hex = hash.replace(/^sha256:/, '');
     return `blobs/${hex.slice(0, 2)}/${hex}`;
@@ -187,6 +191,13 @@ const SNAPSHOT_NAME = /^users\/([A-Za-z0-9_-]+)\/snap\/(\d{12})-(\d{10})$/;
 export function parseSegmentName(name: string, size = 0): SegmentRef | null {
   const m = SEGMENT_NAME.exec(name);
   return m ? { name, userId: names.userFromKey(m[1]), n: Number(m[2]), fromSeq: Number(m[3]), toSeq: Number(m[4]), size } : null;
+}
+
+const FLOOR_NAME = /^users\/([A-Za-z0-9_-]+)\/floor\/(\d{12})-(\d{10})$/;
+
+export function parseFloorName(name: string): { seq: number; n: number } | null {
+  const m = FLOOR_NAME.exec(name);
+  return m ? { seq: Number(m[2]), n: Number(m[3]) } : null;
 }
 
 export function parseSnapshotName(name: string, size = 0): SnapshotRef | null {

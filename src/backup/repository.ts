@@ -6,6 +6,7 @@ import { decodeObject, encodeObject, type ObjectTypeName } from './object-codec.
 import {
   names,
   parseSegmentName,
+  parseFloorName,
   parseSnapshotName,
   REPOSITORY_FORMAT,
   type RepositoryConfig,
@@ -20,6 +21,8 @@ export interface UserIndex {
   userId: string;
   segments: SegmentRef[];
   snapshots: SnapshotRef[];
+  /** Highest prune floor: segments up to this sequence number and number were removed on purpose by prune. */
+  floor?: { seq: number; n: number };
 }
 
 export interface OpenRepositoryOptions {
@@ -145,14 +148,12 @@ export class BackupRepository {
   async allUserIndexes(): Promise<Map<string, UserIndex>> {
     const out = new Map<string, UserIndex>();
     for await (const o of this.target.list('users/')) {
-      const seg = parseSegmentName(o.name, o.size);
-      const snap = seg ? null : parseSnapshotName(o.name, o.size);
-      const userId = seg?.userId ?? snap?.userId;
-      if (!userId) continue;
+      const m = /^users\/([A-Za-z0-9_-]+)\//.exec(o.name);
+      if (!m) continue;
+      const userId = names.userFromKey(m[1]);
       let index = out.get(userId);
       if (!index) out.set(userId, (index = { userId, segments: [], snapshots: [] }));
-      if (seg) index.segments.push(seg);
-      if (snap) index.snapshots.push(snap);
+      addToIndex(index, o.name, o.size);
     }
     return out;
   }
@@ -170,4 +171,6 @@ function addToIndex(index: UserIndex, name: string, size: number): void {
   if (seg) index.segments.push(seg);
   const snap = parseSnapshotName(name, size);
   if (snap) index.snapshots.push(snap);
+  const floor = parseFloorName(name);
+  if (floor && (!index.floor || floor.seq > index.floor.seq)) index.floor = floor;
 }

@@ -109,13 +109,13 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   // Gap-free coverage of each user's log; a missing segment is named from its neighbours.
   const previous = await lastRun(repo);
   for (const index of indexes.values()) {
-    for (const [from, to] of coverageGaps(index)) {
+    for (const [from, to] of coverageGaps(index, index.floor?.seq ?? 0)) {
       const before = index.segments.filter((s) => s.toSeq <= from).reduce((m, s) => Math.max(m, s.n), 0);
       fail(names.segment(index.userId, before + 1, from, to), [index.userId], `missing: no segment holds sequence numbers ${from + 1}..${to}`);
     }
     const numbers = new Set(index.segments.map((s) => s.n));
     const maxN = Math.max(0, ...numbers);
-    for (let n = 1; n <= maxN; n++) if (!numbers.has(n)) fail(`${names.userPrefix(index.userId)}seg/${String(n).padStart(10, '0')}-…`, [index.userId], `missing: segment number ${n} is absent`);
+    for (let n = (index.floor?.n ?? 0) + 1; n <= maxN; n++) if (!numbers.has(n)) fail(`${names.userPrefix(index.userId)}seg/${String(n).padStart(10, '0')}-…`, [index.userId], `missing: segment number ${n} is absent`);
     const shipped = index.segments.reduce((m, s) => Math.max(m, s.toSeq), 0);
     const before = previous?.userSeqs[index.userId];
     if (before !== undefined && shipped < before) {
@@ -227,7 +227,10 @@ async function restoreCheck(
   if (!full) return;
   // From the segments alone (no snapshot), and every snapshot on its own.
   try {
-    const fromLog = await replayUser(repo, { ...index, snapshots: [] });
+    // After a prune, the log starts at the oldest snapshot at or above the floor.
+    const floorSeq = index.floor?.seq ?? 0;
+    const base = index.floor ? index.snapshots.filter((s) => s.seq >= floorSeq).sort((a, b) => a.seq - b.seq).slice(0, 1) : [];
+    const fromLog = await replayUser(repo, { ...index, snapshots: base });
     for (const p of checkReplayed(fromLog)) fail(undefined, user, `restore from the change log alone: ${p}`);
   } catch (e) {
     fail(isBackupError(e) ? e.object : undefined, user, `restore from the change log failed: ${describe(e)}`);
