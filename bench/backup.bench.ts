@@ -1,0 +1,207 @@
+// Backup benchmark: lag p50/p99 and write throughput with backup on vs off under the foundation
+// write load; `verify --full` throughput on a generated repository (optionally vs `restic check --read-data`).
+import { spawnSync } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFileTarget } from '../src/backup/targets/file/file-target.js';
+import { openRepository } from '../src/backup/repository.js';
+import { BackupShipper } from '../src/backup/shipper.js';
+import { verifyRepository } from '../src/backup/verify.js';
+import { contentHash } from '../src/core/hash.js';
+import { openFsBlobStore } from '../src/store/blobs-fs/blob-store.js';
+import { MemoryRecordStore } from '../src/store/memory/record-store.js';
+import { type Device, Http, makeChange, percentile } from './load.js';
+import { cli, startServer } from './server-process.js';
+
+const basic = (name: string, pw: string) => ({ authorization: 'Basic ' + Buffer.from(`${name}:${pw}`).toString('base64') });
+const KINDS = ['contacts', 'calendar', 'tasks', 'notes', 'scores'] as const;
+
+interface WriteRun {
+  backup: boolean;
+  itemsPerSecond: number;
+  lagP50ms: number | null;
+  lagP99ms: number | null;
+  lagMaxMs: number | null;
+  writes: number;
+}
+
+/** 10 users × 5 devices pushing single changes for `seconds` (the foundation "50 devices" load). */
+async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
+  const dir = await mkdtemp(join(tmpdir(), `keepsake-bench-backup-${backup ? 'on' : 'off'}-`));
+  const repoDir = join(dir, 'backup');
+  const args = ['--data', join(dir, 'data'), ...(backup ? ['--backup', repoDir] : [])];
+  cli(['user', 'add', 'admin', '--admin', '--password-stdin', ...args.slice(0, 2)], 'admin-password\n');
+  const server = await startServer(args);
+  const http = new Http(server.url);
+  let watching = backup;
+  try {
+    const adminTok = (await http.json('POST', '/api/v1/tokens', { device: 'bench' }, basic('admin', 'admin-password'))).token;
+    const devices: Array<Device & { user: string }> = [];
+    const userIds = new Map<string, string>();
+    for (let u = 0; u < 10; u++) {
+      const created = await http.json('POST', '/api/v1/admin/users', { name: `user${u}`, password: 'bench-password' }, { authorization: `Bearer ${adminTok}` });
+      userIds.set(`user${u}`, created.id ?? created.user?.id);
+      for (let d = 0; d < 5; d++) {
+        const t = await http.json('POST', '/api/v1/tokens', { device: `dev${d}` }, basic(`user${u}`, 'bench-password'));
+        devices.push({ token: t.token, n: 0, user: created.id ?? created.user?.id });
+      }
+    }
+    // Ack times per (user, seq); a watcher reads the target's segment names to see when each is shipped.
+    const pending = new Map<string, Array<{ seq: number; at: number }>>();
+    const lags: number[] = [];
+    const watcher = (async () => {
+      while (watching) {
+        for (const [user, list] of pending) {
+          if (list.length === 0) continue;
+          let names: string[] = [];
+          try {
+            names = await readdir(join(repoDir, 'users', user, 'seg'));
+          } catch {
+            continue;
+          }
+          const shipped = names.reduce((m, n) => Math.max(m, Number(n.slice(24, 36))), 0);
+          const now = performance.now();
+          while (list.length && list[0].seq <= shipped) lags.push(now - list.shift()!.at);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    let writes = 0;
+    const end = performance.now() + seconds * 1000;
+    await Promise.all(
+      devices.map(async (dev) => {
+        while (performance.now() < end) {
+          const kind = KINDS[dev.n++ % KINDS.length];
+          const change = makeChange(kind, dev.n);
+          const r = await http.json('POST', '/api/v1/changes', { changes: [change] }, { authorization: `Bearer ${dev.token}` });
+          writes++;
+          const item = r.results?.[0]?.item;
+          if (backup && item) {
+            let list = pending.get(dev.user);
+            if (!list) pending.set(dev.user, (list = []));
+            // Keep per-user lists ordered by seq (acks of one user can arrive out of order).
+            const e = { seq: item.version, at: performance.now() };
+            let i = list.length;
+            while (i > 0 && list[i - 1].seq > e.seq) i--;
+            list.splice(i, 0, e);
+          }
+        }
+      }),
+    );
+    const writeSeconds = seconds;
+    if (backup) {
+      const deadline = performance.now() + 30_000;
+      while ([...pending.values()].some((l) => l.length) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      watching = false;
+      await watcher;
+    }
+    const sorted = lags.sort((a, b) => a - b);
+    return {
+      backup,
+      itemsPerSecond: writes / writeSeconds,
+      writes,
+      lagP50ms: backup ? percentile(sorted, 50) : null,
+      lagP99ms: backup ? percentile(sorted, 99) : null,
+      lagMaxMs: backup ? sorted.at(-1) ?? 0 : null,
+    };
+  } finally {
+    watching = false;
+    await http.close();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface VerifyRun {
+  users: number;
+  photoMB: number;
+  repoMB: number;
+  buildSeconds: number;
+  verifySeconds: number;
+  verifyMBps: number;
+  ok: boolean;
+  restic: { seconds: number; MBps: number; repoMB: number } | null;
+}
+
+/** Builds a repository of `users` users (a few items each) and `photoMB` of 1 MiB photos, then times verify --full. */
+async function verifyThroughput(users: number, photoMB: number): Promise<VerifyRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'keepsake-bench-verify-'));
+  try {
+    const started = performance.now();
+    const store = new MemoryRecordStore();
+    const blobs = await openFsBlobStore(join(dir, 'blobs'));
+    const plain = join(dir, 'plain'); // the same content as plain files, for restic
+    await mkdir(plain, { recursive: true });
+    const ids: string[] = [];
+    for (let u = 0; u < users; u++) {
+      const user = await store.createUser(
+        { id: `u${String(u).padStart(6, '0')}`, name: `user${u}`, passwordHash: 'scrypt$x', admin: false, createdAt: new Date().toISOString(), deletedAt: null },
+        KINDS.map((k) => ({ id: k, kind: k, name: k })),
+      );
+      ids.push(user.id);
+      const changes = KINDS.map((k, i) => {
+        const c = makeChange(k, u * 10 + i) as { changeId: string; collection: string; id: string; content: unknown };
+        const content = typeof c.content === 'string' ? c.content : JSON.stringify(c.content);
+        return { changeId: c.changeId, collection: k, id: c.id, baseVersion: null, deleted: false, content, hash: contentHash(content) };
+      });
+      await store.applyChanges(user.id, changes, new Date().toISOString());
+      await writeFile(join(plain, `${user.id}.json`), JSON.stringify(changes));
+    }
+    for (let p = 0; p < photoMB; p++) {
+      const bytes = randomBytes(1024 * 1024);
+      const hash = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      await blobs.put(hash, (async function* () {
+        yield bytes;
+      })(), { maxBytes: 2 * 1024 * 1024 });
+      await store.addBlobRef(ids[p % ids.length], hash);
+      await writeFile(join(plain, `${hash.slice(7)}.jpg`), bytes);
+    }
+    const repoDir = join(dir, 'repo');
+    const repo = await openRepository(await openFileTarget(repoDir), { key: null });
+    await new BackupShipper(store, blobs, [repo]).passOnce(false);
+    const buildSeconds = (performance.now() - started) / 1000;
+    spawnSync('sync');
+    const t0 = performance.now();
+    const report = await verifyRepository(repo, { mode: 'full', sample: 0, record: false });
+    const verifySeconds = (performance.now() - t0) / 1000;
+    const repoMB = report.bytesChecked / 1024 / 1024;
+    let restic: VerifyRun['restic'] = null;
+    if (spawnSync('restic', ['version']).status === 0) {
+      const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: join(dir, 'restic') };
+      spawnSync('restic', ['init'], { env });
+      spawnSync('restic', ['backup', '--quiet', plain], { env });
+      const du = spawnSync('du', ['-sm', join(dir, 'restic')], { encoding: 'utf8' });
+      const r0 = performance.now();
+      const check = spawnSync('restic', ['check', '--read-data'], { env, encoding: 'utf8' });
+      const seconds = (performance.now() - r0) / 1000;
+      const mb = Number(du.stdout.split('\t')[0]);
+      if (check.status === 0) restic = { seconds, MBps: mb / seconds, repoMB: mb };
+    }
+    return { users, photoMB, repoMB, buildSeconds, verifySeconds, verifyMBps: repoMB / verifySeconds, ok: report.ok, restic };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const quick = process.argv.includes('--quick');
+const seconds = quick ? 5 : 15;
+const off = await writeLoad(false, seconds);
+const on = await writeLoad(true, seconds);
+const verify = await verifyThroughput(quick ? 1000 : 10_000, quick ? 100 : 1024);
+
+const f = (n: number | null | undefined, d = 0) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+console.log(`\nKeepsake backup benchmark (${quick ? 'quick' : 'full'}; node ${process.version}; target on the same local disk)`);
+const rows: Array<[string, string]> = [
+  ['writes/s, 50 devices, backup off', f(off.itemsPerSecond)],
+  ['writes/s, 50 devices, backup on', `${f(on.itemsPerSecond)} (${f((on.itemsPerSecond / off.itemsPerSecond) * 100)} % kept)`],
+  ['backup lag p50 / p99 / max ms', `${f(on.lagP50ms, 1)} / ${f(on.lagP99ms, 1)} / ${f(on.lagMaxMs, 1)}`],
+  [`verify --full: ${f(verify.users)} users, ${f(verify.photoMB)} MiB photos`, `${f(verify.repoMB)} MiB in ${f(verify.verifySeconds, 2)} s = ${f(verify.verifyMBps)} MB/s (${verify.ok ? 'ok' : 'PROBLEMS'})`],
+  ['restic check --read-data, same content', verify.restic ? `${f(verify.restic.repoMB)} MiB in ${f(verify.restic.seconds, 2)} s = ${f(verify.restic.MBps)} MB/s` : 'restic not installed'],
+];
+const width = Math.max(...rows.map((r) => r[0].length));
+for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+writeFileSync('bench-backup-results.json', JSON.stringify({ at: new Date().toISOString(), quick, off, on, verify }, null, 2));
+console.log('\nwrote bench-backup-results.json');
