@@ -7,7 +7,7 @@ import { contentHash } from '../core/hash.js';
 import type { Kind } from '../core/kinds.js';
 import type { Revision, StoredItem } from '../core/model.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
-import type { RecordStore, RestoredItem, RestoreItemsResult } from '../core/ports/record-store.js';
+import type { RecordStore, RestoredAccount, RestoredItem, RestoreItemsResult } from '../core/ports/record-store.js';
 import { orderTasks, type RestoreTask } from '../core/restore/restore-plan.js';
 import type { RestoreTracker } from '../core/restore/restore-tracker.js';
 import { seqAt } from './point-in-backup.js';
@@ -32,6 +32,8 @@ export interface PlannedUser {
   index: UserIndex;
   /** Collections of each kind with the item counts the backup recorded. */
   kinds: Map<Kind, Array<{ id: string; count: number }>>;
+  /** The account as of `seq`, ready for `RecordStore.restoreAccount`. */
+  account: RestoredAccount;
 }
 
 export interface RestorePlan {
@@ -90,7 +92,14 @@ export async function planRestore(repo: BackupRepository, scope: RestoreScope): 
       if (!kinds.has(c.kind)) kinds.set(c.kind, []);
       kinds.get(c.kind)!.push({ id: c.id, count: c.count });
     }
-    users.push({ userId: index.userId, name: state.account.user.name, seq: state.seq, index, kinds });
+    const account: RestoredAccount = {
+      user: state.account.user,
+      tokens: state.account.tokens,
+      collections: [...state.collections.values()].map((c) => ({ id: c.id, kind: c.kind, name: c.name, createdAt: c.createdAt, deletedAt: c.deletedAt })),
+      blobRefs: state.blobRefs,
+      seq: state.seq,
+    };
+    users.push({ userId: index.userId, name: state.account.user.name, seq: state.seq, index, kinds, account });
     bytes += index.segments.reduce((n, s) => n + s.size, 0) + index.snapshots.reduce((n, s) => n + s.size, 0);
   }
   const tasks = orderTasks(
@@ -143,23 +152,14 @@ export async function executeRestore(
     for (const kind of plan.scope.categories) report.quarantined.push({ userId: u.userId, user: u.userId, kind, problems: [u.problem] });
   }
 
-  for (const u of plan.users) {
-    const state = await replayUser(repo, u.index, { seq: u.seq, collections: new Set() });
-    if (!state.account) continue;
-    await store.restoreAccount({
-      user: state.account.user,
-      tokens: state.account.tokens,
-      collections: [...state.collections.values()].map((c) => ({ id: c.id, kind: c.kind, name: c.name, createdAt: c.createdAt, deletedAt: c.deletedAt })),
-      blobRefs: state.blobRefs,
-      seq: state.seq,
-    });
-  }
+  for (const u of plan.users) await store.restoreAccount(u.account);
 
   const quarantine = (task: RestoreTask, u: PlannedUser, problems: string[]) => {
     report.quarantined.push({ userId: u.userId, user: u.name, kind: task.kind, problems });
     tracker?.set(task.userId, task.kind, 'quarantined');
     options.onTask?.(task, 'quarantined');
   };
+  tracker?.accountsRestored();
   const runTask = async (task: RestoreTask) => {
     const u = byId.get(task.userId)!;
     try {
@@ -181,25 +181,31 @@ export async function executeRestore(
     const items = [...state.items.values()].filter((i) => collections.has(i.collection));
     if (task.kind === 'photos') report.blobs += await restoreBlobs(repo, blobs, items);
     const entries = entriesOf(items, state.revisions.filter((r) => collections.has(r.collection)));
+    const seqBefore = await store.lastSeq(u.userId);
     let clean = true;
+    let ownSeqs = 0;
     for (let i = 0; i < entries.length; i += BATCH) {
       const part = entries.slice(i, i + BATCH);
       const r = await store.restoreItems(u.userId, part, now());
       for (const k of Object.keys(r) as Array<keyof RestoreItemsResult>) report.items[k] += r[k];
       if (r.keptNewer > 0 || r.replaced > 0) clean = false;
+      ownSeqs += r.inserted + r.replaced + r.keptNewer;
       tracker?.advance(u.userId, task.kind, part.filter((e) => !e.item.deleted).length);
     }
-    // Verified: the store now holds exactly what the backup recorded (only checkable when the
-    // store had nothing of its own in these collections).
-    let verified = true;
+    // Verified: the store now holds exactly what the backup recorded. That is checkable only when
+    // the store had nothing of its own in these collections and no device wrote meanwhile (the
+    // user's sequence moved by exactly what this restore wrote); otherwise the category is
+    // `restored`, its data having been validated before it was written.
+    const quiet = (await store.lastSeq(u.userId)) - seqBefore <= ownSeqs;
+    let verified = clean && quiet;
     for (const id of collections) {
       const recorded = state.collections.get(id);
       const got = await store.getCollection(u.userId, id);
       if (!recorded || !got) continue;
-      if (clean && before.get(id) === 0 && (got.digest !== recorded.digest || got.count !== recorded.count)) {
+      if (before.get(id) !== 0) verified = false;
+      if (verified && (got.digest !== recorded.digest || got.count !== recorded.count)) {
         return quarantine(task, u, [`collection ${id}: store digest after restore differs from the backup's`]);
       }
-      if (!(clean && before.get(id) === 0)) verified = false;
     }
     tracker?.set(task.userId, task.kind, verified ? 'verified' : 'restored');
     options.onTask?.(task, verified ? 'verified' : 'restored');

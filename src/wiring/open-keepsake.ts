@@ -6,6 +6,7 @@ import { AccountService } from '../core/accounts/account-service.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import { type Clock, systemClock } from '../core/ports/clock.js';
 import type { RecordStore } from '../core/ports/record-store.js';
+import { RestoreTracker } from '../core/restore/restore-tracker.js';
 import { SelfRestore } from '../core/restore/self-restore.js';
 import { PhotoBlobs } from '../core/sync/photo-blobs.js';
 import { DEFAULT_SYNC_LIMITS, SyncService } from '../core/sync/sync-service.js';
@@ -60,13 +61,14 @@ export function assemble(config: Config, store: RecordStore, blobs: BlobStore, c
     maxBlobBytes: config.maxPhotoBytes,
     massDelete: { share: config.massDeleteShare, minItems: config.massDeleteMinItems },
   };
+  const restores = new RestoreTracker(clock);
   return {
     config,
     clock,
     store,
     blobs,
-    accounts: new AccountService(store, clock),
-    sync: new SyncService(store, blobs, clock, limits),
+    accounts: new AccountService(store, clock, undefined, restores),
+    sync: new SyncService(store, blobs, clock, limits, restores),
     photos: new PhotoBlobs(store, blobs, config.maxPhotoBytes),
     selfRestore: new SelfRestore(store, clock, config.retentionDays * 86_400_000),
     async close() {

@@ -43,9 +43,12 @@ describe('online restore', () => {
       const epoch = (await server.keepsake.store.identity()).epoch;
       assert.equal(epoch, 2, 'the restore starts a new epoch');
 
-      // Before the plan is known nobody can log in yet (accounts are not back): that is a clear 401, never an empty account.
+      // Before accounts are back a login cannot succeed yet: the answer is "restoring, retry", never
+      // a 401 that would make a device think it was signed out, and never an empty account.
       const early = await call(server.url, 'POST', '/api/v1/tokens', { device: 'phone' }, basic('hal', 'hal-password'));
-      assert.equal(early.status, 401);
+      assert.equal(early.status, 503);
+      assert.equal(early.body.error.code, 'restoring');
+      assert.ok(Number(early.headers.get('retry-after')) > 0);
 
       const running = online.start();
       const report = await running;

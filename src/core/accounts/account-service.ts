@@ -8,6 +8,7 @@ import { type Clock, isoNow } from '../ports/clock.js';
 import type { RecordStore } from '../ports/record-store.js';
 import { LoginLimiter, type LoginLimits } from './login-limiter.js';
 import { hashPassword, verifyPassword } from './password.js';
+import type { RestoreTracker } from '../restore/restore-tracker.js';
 
 const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 1024;
@@ -69,6 +70,8 @@ export class AccountService {
     private readonly store: RecordStore,
     private readonly clock: Clock,
     loginLimits?: LoginLimits,
+    /** While an online restore brings accounts back, failed logins answer `restoring`, not `unauthorized`. */
+    private readonly restores?: RestoreTracker,
   ) {
     this.limiter = new LoginLimiter(clock, loginLimits);
   }
@@ -135,6 +138,7 @@ export class AccountService {
     const u = await this.store.findUserByName(name);
     // Hash even for unknown users so response time does not reveal which names exist.
     const ok = await verifyPassword(password, u?.passwordHash ?? DUMMY_HASH);
+    if (!u) this.restores?.requireAccountsBack();
     if (!u || !ok || u.deletedAt) {
       this.limiter.recordFailure(name, address);
       fail('unauthorized', 'wrong user name or password');
@@ -169,6 +173,7 @@ export class AccountService {
     const cached = this.verified.get(hash);
     if (cached && now - cached.at < TOKEN_CACHE_MS) return { user: cached.user, token: cached.token };
     const t = await this.store.findTokenByHash(hash);
+    if (!t) this.restores?.requireAccountsBack();
     if (!t) fail('unauthorized', 'invalid or revoked token');
     const user = await this.store.getUser(t.userId);
     if (!user || user.deletedAt) fail('unauthorized', 'invalid or revoked token');

@@ -25,6 +25,8 @@ export interface OverallCategory {
 
 export interface OverallProgress {
   running: boolean;
+  /** False while the restore is still being planned (nothing is known about users yet). */
+  planned: boolean;
   startedAt: string | null;
   finishedAt: string | null;
   itemsPerSecond: number;
@@ -50,6 +52,8 @@ export class RestoreTracker {
   private priority: Kind[] = [...KINDS];
   /** Between "a restore will run" and its plan: every user's data counts as not back yet. */
   private planning = false;
+  /** Until accounts are restored, unknown credentials may belong to an account not back yet. */
+  private accountsPending = false;
 
   constructor(private readonly clock: Clock) {}
 
@@ -59,6 +63,7 @@ export class RestoreTracker {
    */
   expectRestore(): void {
     this.planning = true;
+    this.accountsPending = true;
     this.startedAt = this.clock.now();
   }
 
@@ -85,6 +90,19 @@ export class RestoreTracker {
     e.state = state;
   }
 
+  /** All accounts (with password hashes and device tokens) are back. */
+  accountsRestored(): void {
+    this.accountsPending = false;
+  }
+
+  /**
+   * For a login that failed: while accounts are still being restored, answer `restoring` (the
+   * account may simply not be back yet) instead of letting a device think its token was revoked.
+   */
+  requireAccountsBack(): void {
+    if (this.accountsPending) fail('restoring', 'accounts are being restored from backup; retry in a few seconds', { retryAfter: 5 });
+  }
+
   /** Counts restored items of a category as they land. */
   advance(userId: string, kind: Kind, items: number): void {
     const e = this.entries.get(userId)?.get(kind);
@@ -95,6 +113,7 @@ export class RestoreTracker {
   }
 
   finish(): void {
+    this.accountsPending = false;
     this.finishedAt = this.clock.now();
   }
 
@@ -109,6 +128,14 @@ export class RestoreTracker {
   requireAvailable(userId: string, kinds: readonly Kind[]): void {
     const waiting = kinds.filter((k) => !this.isAvailable(userId, k));
     if (waiting.length === 0) return;
+    const held = waiting.filter((k) => this.entries.get(userId)?.get(k)?.state === 'quarantined');
+    if (held.length > 0) {
+      fail('restoring', `your ${held.join(', ')} could not be validated after the restore and ${held.length > 1 ? 'are' : 'is'} held back rather than shown incomplete; the administrator has been told`, {
+        categories: waiting,
+        quarantined: held,
+        retryAfter: 300,
+      });
+    }
     const eta = Math.max(5, ...waiting.map((k) => this.etaFor(userId, k) ?? 30));
     fail('restoring', `your ${waiting.join(', ')} ${waiting.length > 1 ? 'are' : 'is'} being restored from backup; retry in about ${Math.ceil(eta)} s`, {
       categories: waiting,
@@ -144,6 +171,7 @@ export class RestoreTracker {
     const remaining = categories.reduce((n, c) => n + c.items - c.done, 0);
     return {
       running: this.planning || (this.startedAt !== null && this.finishedAt === null),
+      planned: !this.planning && this.startedAt !== null,
       startedAt: this.startedAt === null ? null : new Date(this.startedAt).toISOString(),
       finishedAt: this.finishedAt === null ? null : new Date(this.finishedAt).toISOString(),
       itemsPerSecond: rate,
