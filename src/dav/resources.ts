@@ -12,11 +12,19 @@ import { clark, document, NS } from './xml.js';
  * and others pick their own), kept as a DAV property of the item so hrefs stay the client's.
  */
 export const NAME_PROP = clark(NS.keepsake, 'resource-name');
+/** The reverse entry: a pseudo-resource per chosen name (ids never hold control characters) naming its item. */
+const ITEM_PROP = clark(NS.keepsake, 'item-id');
+const nameKey = (name: string) => `\u0001${name}`;
+
+/** Records that the client calls item `id` by `name` (both directions, so lookups by name are one read). */
+export async function keepResourceName(req: DavRequest, col: Collection, id: string, name: string): Promise<void> {
+  await req.dav.setProperties(req.user, col.id, nameKey(name), { [ITEM_PROP]: id });
+  await req.dav.setProperties(req.user, col.id, id, { [NAME_PROP]: name });
+}
 
 /** Item hrefs of one collection, honouring names clients chose. */
 export class ResourceNames {
   private readonly byId = new Map<string, string>();
-  private readonly byName = new Map<string, string>();
 
   constructor(
     private readonly userName: string,
@@ -25,9 +33,8 @@ export class ResourceNames {
   ) {
     for (const [id, props] of all) {
       const name = props[NAME_PROP];
-      if (id !== '' && name) {
+      if (id !== '' && !id.startsWith('\u0001') && name) {
         this.byId.set(id, name);
-        this.byName.set(name, id);
       }
     }
   }
@@ -35,10 +42,6 @@ export class ResourceNames {
   href(id: string): string {
     const name = this.byId.get(id);
     return name === undefined ? itemHref(this.userName, this.col.id, this.col.kind, id) : collectionHref(this.userName, this.col.id) + encodeSegment(name);
-  }
-
-  idOf(name: string): string | undefined {
-    return this.byName.get(name);
   }
 }
 
@@ -77,8 +80,12 @@ export async function itemAt(req: DavRequest, col: Collection, name: string): Pr
     const own = (await req.dav.properties(req.user, col.id, id0))[NAME_PROP];
     if (own === undefined || own === name) return { id: id0, item: direct };
   }
-  const id = (await resourceNames(req, col)).idOf(name);
-  if (id !== undefined) return { id, item: await req.dav.item(req.user, col.id, id) };
+  const id = (await req.dav.properties(req.user, col.id, nameKey(name)))[ITEM_PROP];
+  if (id !== undefined) {
+    // Only while the item still calls itself by this name (a later PUT may have renamed it).
+    const own = (await req.dav.properties(req.user, col.id, id))[NAME_PROP];
+    if (own === name) return { id, item: await req.dav.item(req.user, col.id, id) };
+  }
   return { id: id0, item: null };
 }
 

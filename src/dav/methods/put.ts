@@ -2,7 +2,7 @@
 import { fail } from '../../core/errors.js';
 import { etagOf } from '../../core/dav/dav-service.js';
 import { type DavRequest, preconditionsOf, readBody } from '../dav-request.js';
-import { collectionOf, itemAt, NAME_PROP } from '../resources.js';
+import { collectionOf, itemAt, keepResourceName } from '../resources.js';
 import { uidOf } from '../../core/dav/resource-uid.js';
 import { checkId } from '../../core/ids.js';
 
@@ -29,7 +29,7 @@ export async function put(req: DavRequest): Promise<void> {
       }
       checkId(uid, 'UID');
       // The name is recorded first: if the item write then fails, a name without an item is harmless.
-      await req.dav.setProperties(req.user, col.id, uid, { [NAME_PROP]: t.name });
+      await keepResourceName(req, col, uid, t.name);
       target = uid;
     }
     result = await req.dav.putText(req.user, col, target, text, pre);
