@@ -128,6 +128,11 @@ export class BackupRepository {
     return decodeObject(name, bytes, this.key, type);
   }
 
+  /** Decodes bytes already read (checksum, decryption, decompression). */
+  decode(name: string, bytes: Uint8Array, type?: ObjectTypeName): Buffer {
+    return decodeObject(name, bytes, this.key, type);
+  }
+
   async getJson<T>(name: string, type?: ObjectTypeName): Promise<T> {
     const body = await this.get(name, type);
     try {

@@ -30,6 +30,8 @@ export interface ShipperOptions {
   snapshotEverySegments: number;
   /** How often every user's account, tokens, collections and blob refs are compared with what was shipped. */
   metaSweepMs: number;
+  /** Users shipped at once per target. */
+  parallelUsers: number;
   /** Longest pause between retries of a failing target. */
   maxBackoffMs: number;
   log: BackupLog;
@@ -43,6 +45,7 @@ export const DEFAULT_SHIPPER_OPTIONS: ShipperOptions = {
   snapshotEverySeqs: 5000,
   snapshotEverySegments: 500,
   metaSweepMs: 10 * 60 * 1000,
+  parallelUsers: 8,
   maxBackoffMs: 30_000,
   log: silentLog,
   now: () => Date.now(),
@@ -95,6 +98,7 @@ class TargetShipper {
   private indexLoaded = false;
   status: TargetStatus;
   private wake: (() => void) | null = null;
+  private poked = false;
   private failures = 0;
   private lastSweep = 0;
   /** Shipping delays (ms from first seen to shipped), for benchmarks. */
@@ -119,31 +123,35 @@ class TargetShipper {
     };
   }
 
+  /** A write happened: ship soon (a wake-up that arrives mid-pass is kept for the next sleep). */
   poke(): void {
+    this.poked = true;
     this.wake?.();
   }
 
   async run(): Promise<void> {
     const o = this.owner.options;
+    let lastPoll = -Infinity;
     while (this.owner.running) {
       try {
         if (!this.indexLoaded) await this.loadIndex();
-        const seqs = await this.owner.store.listUserSeqs();
         const now = o.now();
-        const sweep = now - this.lastSweep >= o.metaSweepMs;
-        const todo: string[] = [];
-        for (const { userId, seq } of seqs) {
-          const p = this.progress.get(userId);
-          const behind = seq > (p?.toSeq ?? 0) || !p;
-          const metaDirty = (this.owner.dirtyGen.get(userId) ?? 0) > (this.shippedGen.get(userId) ?? 0);
-          if (behind && !this.pendingSince.has(userId)) this.pendingSince.set(userId, now);
-          if (behind || metaDirty || sweep) todo.push(userId);
+        const todo = new Set<string>();
+        if (now - lastPoll >= o.pollMs) {
+          // Full poll: catches writes by other processes (CLI, other servers on PostgreSQL).
+          lastPoll = now;
+          const sweep = now - this.lastSweep >= o.metaSweepMs;
+          if (sweep) this.lastSweep = now;
+          for (const { userId, seq } of await this.owner.store.listUserSeqs()) {
+            const p = this.progress.get(userId);
+            const behind = seq > (p?.toSeq ?? 0) || !p;
+            if (behind && !this.pendingSince.has(userId)) this.pendingSince.set(userId, now);
+            if (behind || sweep) todo.add(userId);
+          }
         }
-        if (sweep) this.lastSweep = now;
-        for (const userId of todo) {
-          if (!this.owner.running) break;
-          await this.shipUser(userId);
-        }
+        for (const userId of this.pendingSince.keys()) todo.add(userId);
+        for (const [userId, gen] of this.owner.dirtyGen) if (gen > (this.shippedGen.get(userId) ?? 0)) todo.add(userId);
+        await this.shipAll([...todo]);
         this.failures = 0;
         this.status.state = 'ok';
       } catch (e) {
@@ -152,25 +160,43 @@ class TargetShipper {
         this.status.lastError = (e as Error).message;
         this.status.lastErrorAt = new Date(o.now()).toISOString();
         if (this.failures === 1 || this.failures % 20 === 0) o.log.error({ target: this.status.target, err: (e as Error).message }, 'backup shipping failed; will retry');
-        await this.sleep(Math.min(o.maxBackoffMs, 250 * 2 ** Math.min(this.failures, 10)));
+        await this.sleep(Math.min(o.maxBackoffMs, 250 * 2 ** Math.min(this.failures, 10)), false);
         continue;
       }
       this.updateLag();
-      await this.sleep(o.pollMs);
+      await this.sleep(o.pollMs, true);
       if (this.owner.running && o.gatherMs > 0) await new Promise((r) => setTimeout(r, o.gatherMs));
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Ships users with a few in parallel (each user's segments stay strictly in order). */
+  private async shipAll(users: string[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < users.length && this.owner.running) await this.shipUser(users[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.owner.options.parallelUsers, users.length) }, worker));
+  }
+
+  /** Waits `ms`; a poke ends the wait early when `pokable` (stop always does). */
+  private sleep(ms: number, pokable: boolean): Promise<void> {
+    if (pokable && this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
+      const self = this;
       function done() {
         clearTimeout(timer);
+        self.wake = null;
         resolve();
       }
       this.wake = () => {
-        this.wake = null;
-        done();
+        if (pokable || !this.owner.running) {
+          this.poked = false;
+          done();
+        }
       };
     });
   }

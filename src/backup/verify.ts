@@ -67,7 +67,7 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   };
   const snapshots = [...indexes.values()].flatMap((i) => i.snapshots);
   let done = 0;
-  for (const s of snapshots) {
+  await inParallel(snapshots, 8, async (s) => {
     progress({ phase: 'snapshots', done: done++, total: snapshots.length });
     try {
       const m = await repo.getJson<SnapshotPayload>(s.name, 'snapshot');
@@ -79,32 +79,32 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
     } catch (e) {
       fail(s.name, [s.userId], describe(e));
     }
-  }
+  });
 
   // Checksums of every object (photo bytes only in full mode).
   const toCheck = all.filter((o) => o.name !== names.config && (options.mode === 'full' || !o.name.startsWith('blobs/')));
   done = 0;
-  for (const o of toCheck) {
+  await inParallel(toCheck, 8, async (o) => {
     progress({ phase: 'objects', done: done++, total: toCheck.length });
-    if (badObjects.has(o.name)) continue;
+    if (badObjects.has(o.name)) return;
     const bytes = await repo.target.get(o.name);
     objectsChecked++;
     if (!bytes) {
       fail(o.name, usersOf(o.name, dataUsers, blobUsers), 'missing: listed but not readable');
-      continue;
+      return;
     }
     bytesChecked += bytes.length;
     try {
       checkObject(o.name, bytes);
       if (o.name.startsWith('blobs/') && options.mode === 'full') {
-        const body = await repo.get(o.name, 'blob');
+        const body = repo.decode(o.name, bytes, 'blob');
         const hex = createHash('sha256').update(body).digest('hex');
         if (!o.name.endsWith(`/${hex}`)) fail(o.name, usersOf(o.name, dataUsers, blobUsers), 'photo bytes do not hash to the object name');
       }
     } catch (e) {
       fail(o.name, usersOf(o.name, dataUsers, blobUsers), describe(e));
     }
-  }
+  });
 
   // Gap-free coverage of each user's log; a missing segment is named from its neighbours.
   const previous = await lastRun(repo);
@@ -144,10 +144,10 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   const userSeqs: Record<string, number> = {};
   for (const i of users) userSeqs[i.userId] = i.segments.reduce((m, s) => Math.max(m, s.toSeq), 0);
   done = 0;
-  for (const index of chosen) {
+  await inParallel(chosen, 8, async (index) => {
     progress({ phase: 'restores', done: done++, total: chosen.length });
     await restoreCheck(repo, index, options.mode === 'full', present, fail);
-  }
+  });
 
   const at = new Date(now()).toISOString();
   const ok = problems.length === 0;
@@ -243,4 +243,13 @@ async function restoreCheck(
       fail(isBackupError(e) ? e.object : s.name, user, `snapshot unreadable: ${describe(e)}`);
     }
   }
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time. */
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

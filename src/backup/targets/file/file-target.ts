@@ -128,15 +128,22 @@ export class FileTarget implements BackupTarget {
     // Sorting directories as "name/" gives the byte order of the full object names.
     const key = (e: { name: string; isDirectory(): boolean }) => (e.isDirectory() ? `${e.name}/` : e.name);
     const names = entries.filter((e) => !(dirName === '' && e.name === TMP)).sort((a, b) => cmp(key(a), key(b)));
-    for (const e of names) {
+    // Sizes of this directory's files are read in parallel, then everything is yielded in order.
+    const sizes = await Promise.all(
+      names.map((e) => {
+        const name = dirName === '' ? e.name : `${dirName}/${e.name}`;
+        return e.isFile() && name.startsWith(prefix) ? stat(join(dir, e.name)).then((s) => s.size, () => null) : Promise.resolve(null);
+      }),
+    );
+    for (let i = 0; i < names.length; i++) {
+      const e = names[i];
       const name = dirName === '' ? e.name : `${dirName}/${e.name}`;
       if (e.isDirectory()) {
-        // Prune directories that cannot hold a match.
+        // Skip directories that cannot hold a match.
         if (!(name + '/').startsWith(prefix) && !prefix.startsWith(name + '/')) continue;
         yield* this.walk(name, prefix);
-      } else if (e.isFile() && name.startsWith(prefix)) {
-        const s = await stat(join(dir, e.name)).catch(() => null);
-        if (s) yield { name, size: s.size };
+      } else if (sizes[i] !== null) {
+        yield { name, size: sizes[i]! };
       }
     }
   }
