@@ -5,6 +5,7 @@ import type { AccountService } from '../core/accounts/account-service.js';
 import { DavService, type DavDevice, type Preconditions } from '../core/dav/dav-service.js';
 import { fail } from '../core/errors.js';
 import type { User } from '../core/model.js';
+import type { RecordStore } from '../core/ports/record-store.js';
 import { parseBasic } from '../http/auth.js';
 import type { Keepsake } from '../wiring/open-keepsake.js';
 import { type DavTarget, parseDavPath } from './dav-paths.js';
@@ -28,7 +29,7 @@ export function davServiceOf(keepsake: Keepsake): DavService {
   return s;
 }
 
-/** How long a checked password is trusted within this process: scrypt on every DAV request would make sync crawl. */
+/** How long a checked password is reused within this process (scrypt on every DAV request would make sync crawl); the account is re-read on each use. */
 const PASSWORD_CACHE_MS = 30_000;
 
 /** Authenticates DAV requests: Basic with the account password, Basic with a device token as app password, or Bearer. */
@@ -37,6 +38,7 @@ export class DavAuth {
 
   constructor(
     private readonly accounts: AccountService,
+    private readonly store: RecordStore,
     private readonly now: () => number,
   ) {}
 
@@ -57,7 +59,12 @@ export class DavAuth {
     const key = createHash('sha256').update(`${creds.name}\u0000${creds.password}`).digest('hex');
     const hit = this.passwords.get(key);
     const now = this.now();
-    if (hit && now - hit.at < PASSWORD_CACHE_MS) return { user: hit.user, device: { name: 'account password', id: null } };
+    if (hit && now - hit.at < PASSWORD_CACHE_MS) {
+      // A cheap read keeps a password change or an account deletion effective at once.
+      const current = await this.store.getUser(hit.user.id);
+      if (current && !current.deletedAt && current.passwordHash === hit.user.passwordHash) return { user: current, device: { name: 'account password', id: null } };
+      this.passwords.delete(key);
+    }
     const user = await this.accounts.authenticatePassword(creds.name, creds.password, request.ip);
     if (this.passwords.size > 10_000) this.passwords.clear();
     this.passwords.set(key, { user, at: now });

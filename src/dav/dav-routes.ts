@@ -56,7 +56,7 @@ async function dispatch(req: DavRequest): Promise<void> {
 export function davRoutes(app: FastifyInstance, { keepsake, auth }: RouteContext): void {
   for (const m of EXTRA_METHODS) if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
   const dav = davServiceOf(keepsake);
-  const davAuth = new DavAuth(keepsake.accounts, () => keepsake.clock.now());
+  const davAuth = new DavAuth(keepsake.accounts, keepsake.store, () => keepsake.clock.now());
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     davHeaders(reply);

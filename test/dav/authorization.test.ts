@@ -117,6 +117,17 @@ describe('DAV authorization', () => {
     assert.equal((await intruder.call('GET', '/api/v1/items/contacts/new')).body.deleted, false, 'a refused MOVE deleted nothing');
   });
 
+  it('stops accepting a password at once when it is changed or the account is deleted', async () => {
+    await server.keepsake.accounts.addUser('carol', 'carol-password-1');
+    const propfind = (pw: string) => send('PROPFIND', '/dav/carol/', basic('carol', pw));
+    assert.equal((await propfind('carol-password-1')).status, 207);
+    await server.keepsake.accounts.setPassword('carol', 'carol-password-2');
+    assert.equal((await propfind('carol-password-1')).status, 401);
+    assert.equal((await propfind('carol-password-2')).status, 207);
+    await server.keepsake.accounts.deleteUser('carol');
+    assert.equal((await propfind('carol-password-2')).status, 401);
+  });
+
   it("never lists another user's resources in a multiget, and an app password must match its account", async () => {
     const r = await fetch(`${server.url}/dav/intruder/contacts/`, {
       method: 'REPORT',
