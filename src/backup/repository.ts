@@ -151,16 +151,12 @@ export class BackupRepository {
 
   /** Every user's index from one listing of `users/`. */
   async allUserIndexes(): Promise<Map<string, UserIndex>> {
-    const out = new Map<string, UserIndex>();
-    for await (const o of this.target.list('users/')) {
-      const m = /^users\/([A-Za-z0-9_-]+)\//.exec(o.name);
-      if (!m) continue;
-      const userId = names.userFromKey(m[1]);
-      let index = out.get(userId);
-      if (!index) out.set(userId, (index = { userId, segments: [], snapshots: [] }));
-      addToIndex(index, o.name, o.size);
-    }
-    return out;
+    return indexesFromListing(await this.listNames('users/'));
+  }
+
+  /** The same repository read through another target (e.g. a cache in front of this one). */
+  withTarget(target: BackupTarget): BackupRepository {
+    return new BackupRepository(target, this.config, this.key);
   }
 
   /** Names of every object under `prefix`, with sizes. */
@@ -178,4 +174,18 @@ function addToIndex(index: UserIndex, name: string, size: number): void {
   if (snap) index.snapshots.push(snap);
   const floor = parseFloorName(name);
   if (floor && (!index.floor || floor.seq > index.floor.seq)) index.floor = floor;
+}
+
+/** Builds every user's index from a listing that includes `users/…` names. */
+export function indexesFromListing(list: Iterable<{ name: string; size: number }>): Map<string, UserIndex> {
+  const out = new Map<string, UserIndex>();
+  for (const o of list) {
+    const m = /^users\/([A-Za-z0-9_-]+)\//.exec(o.name);
+    if (!m) continue;
+    const userId = names.userFromKey(m[1]);
+    let index = out.get(userId);
+    if (!index) out.set(userId, (index = { userId, segments: [], snapshots: [] }));
+    addToIndex(index, o.name, o.size);
+  }
+  return out;
 }

@@ -305,11 +305,16 @@ class TargetShipper {
     const seqs = await this.owner.store.listUserSeqs();
     const out = new Map<string, string>();
     let done = 0;
-    for (const { userId } of seqs) {
-      onUser?.(done++, seqs.length);
-      const snap = await this.shipUser(userId, forceSnapshot);
-      if (snap) out.set(userId, snap);
-    }
+    let next = 0;
+    const worker = async () => {
+      while (next < seqs.length) {
+        const { userId } = seqs[next++];
+        onUser?.(done++, seqs.length);
+        const snap = await this.shipUser(userId, forceSnapshot);
+        if (snap) out.set(userId, snap);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.owner.options.parallelUsers, seqs.length) }, worker));
     return out;
   }
 

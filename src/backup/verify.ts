@@ -3,7 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isBackupError } from './backup-error.js';
 import { checkObject } from './object-codec.js';
 import { checkReplayed, coverageGaps, loadSnapshot, replayUser } from './replay.js';
-import type { BackupRepository, UserIndex } from './repository.js';
+import { type BackupRepository, indexesFromListing, type UserIndex } from './repository.js';
+import type { BackupTarget } from '../core/ports/backup-target.js';
 import { names, type CheckpointPayload, type SnapshotPayload, type VerificationPayload, type VerifyProblem } from './repository-format.js';
 
 export interface VerifyOptions {
@@ -50,9 +51,12 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
 
   const all = await repo.listNames('');
   const present = new Set(all.map((o) => o.name));
-  const indexes = await repo.allUserIndexes();
+  const indexes = indexesFromListing(all);
+  // Every small object read in the checksum pass is kept for the restores, so each is read once.
+  const cache = new Map<string, Uint8Array>();
+  let cacheBytes = 0;
+  const cached = repo.withTarget(readThroughCache(repo.target, cache));
 
-  // Who depends on what: snapshot manifests are small, read them all to map data and blobs to users.
   const dataUsers = new Map<string, Set<string>>();
   const blobUsers = new Map<string, Set<string>>();
   const addUse = (map: Map<string, Set<string>>, object: string, user: string) => {
@@ -65,12 +69,44 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
     if (object) badObjects.add(object);
     problems.push({ object, users: [...new Set(users)].sort(), problem });
   };
-  const snapshots = [...indexes.values()].flatMap((i) => i.snapshots);
+
+  // Checksums of every object (photo bytes only in full mode); users are attributed further down.
+  const damaged: Array<{ object: string; problem: string }> = [];
+  const toCheck = all.filter((o) => o.name !== names.config && (options.mode === 'full' || !o.name.startsWith('blobs/')));
   let done = 0;
+  await inParallel(toCheck, 8, async (o) => {
+    progress({ phase: 'objects', done: done++, total: toCheck.length });
+    const bytes = await repo.target.get(o.name);
+    objectsChecked++;
+    if (!bytes) {
+      damaged.push({ object: o.name, problem: 'missing: listed but not readable' });
+      return;
+    }
+    bytesChecked += bytes.length;
+    try {
+      checkObject(o.name, bytes);
+      if (o.name.startsWith('blobs/')) {
+        const body = repo.decode(o.name, bytes, 'blob');
+        const hex = createHash('sha256').update(body).digest('hex');
+        if (!o.name.endsWith(`/${hex}`)) damaged.push({ object: o.name, problem: 'photo bytes do not hash to the object name' });
+      } else if (cacheBytes < 512 * 1024 * 1024) {
+        cache.set(o.name, bytes);
+        cacheBytes += bytes.length;
+      }
+    } catch (e) {
+      damaged.push({ object: o.name, problem: describe(e) });
+    }
+  });
+  for (const d of damaged) badObjects.add(d.object);
+
+  // Who depends on what: snapshot manifests are small, read them all to map data and blobs to users.
+  const snapshots = [...indexes.values()].flatMap((i) => i.snapshots);
+  done = 0;
   await inParallel(snapshots, 8, async (s) => {
     progress({ phase: 'snapshots', done: done++, total: snapshots.length });
+    if (badObjects.has(s.name)) return;
     try {
-      const m = await repo.getJson<SnapshotPayload>(s.name, 'snapshot');
+      const m = await cached.getJson<SnapshotPayload>(s.name, 'snapshot');
       for (const c of m.collections) {
         addUse(dataUsers, c.object, s.userId);
         if (!present.has(c.object)) fail(c.object, [s.userId], `missing: snapshot ${s.name} needs it (collection ${c.collection.id})`);
@@ -80,31 +116,7 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
       fail(s.name, [s.userId], describe(e));
     }
   });
-
-  // Checksums of every object (photo bytes only in full mode).
-  const toCheck = all.filter((o) => o.name !== names.config && (options.mode === 'full' || !o.name.startsWith('blobs/')));
-  done = 0;
-  await inParallel(toCheck, 8, async (o) => {
-    progress({ phase: 'objects', done: done++, total: toCheck.length });
-    if (badObjects.has(o.name)) return;
-    const bytes = await repo.target.get(o.name);
-    objectsChecked++;
-    if (!bytes) {
-      fail(o.name, usersOf(o.name, dataUsers, blobUsers), 'missing: listed but not readable');
-      return;
-    }
-    bytesChecked += bytes.length;
-    try {
-      checkObject(o.name, bytes);
-      if (o.name.startsWith('blobs/') && options.mode === 'full') {
-        const body = repo.decode(o.name, bytes, 'blob');
-        const hex = createHash('sha256').update(body).digest('hex');
-        if (!o.name.endsWith(`/${hex}`)) fail(o.name, usersOf(o.name, dataUsers, blobUsers), 'photo bytes do not hash to the object name');
-      }
-    } catch (e) {
-      fail(o.name, usersOf(o.name, dataUsers, blobUsers), describe(e));
-    }
-  });
+  for (const d of damaged) fail(d.object, usersOf(d.object, dataUsers, blobUsers), d.problem);
 
   // Gap-free coverage of each user's log; a missing segment is named from its neighbours.
   const previous = await lastRun(repo);
@@ -131,7 +143,7 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   // Checkpoints must point at existing snapshots.
   for (const c of all.filter((o) => o.name.startsWith('checkpoints/'))) {
     try {
-      const cp = await repo.getJson<CheckpointPayload>(c.name, 'checkpoint');
+      const cp = await cached.getJson<CheckpointPayload>(c.name, 'checkpoint');
       for (const [user, snap] of Object.entries(cp.snapshots)) if (!present.has(snap)) fail(snap, [user], `missing: checkpoint ${c.name} pins it`);
     } catch (e) {
       fail(c.name, [], describe(e));
@@ -146,7 +158,7 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   done = 0;
   await inParallel(chosen, 8, async (index) => {
     progress({ phase: 'restores', done: done++, total: chosen.length });
-    await restoreCheck(repo, index, options.mode === 'full', present, fail);
+    await restoreCheck(cached, index, options.mode === 'full', present, fail);
   });
 
   const at = new Date(now()).toISOString();
@@ -252,4 +264,18 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) =
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** A target that answers `get` from `cache` when it can (read-only use during one verification). */
+function readThroughCache(inner: BackupTarget, cache: Map<string, Uint8Array>): BackupTarget {
+  return {
+    description: inner.description,
+    putIfAbsent: (name, bytes) => inner.putIfAbsent(name, bytes),
+    get: async (name) => cache.get(name) ?? inner.get(name),
+    rangeGet: (name, offset, length) => inner.rangeGet(name, offset, length),
+    list: (prefix) => inner.list(prefix),
+    delete: (name) => inner.delete(name),
+    localPath: () => inner.localPath(),
+    close: () => inner.close(),
+  };
 }
