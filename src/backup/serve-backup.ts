@@ -8,6 +8,7 @@ import { isBackupError } from './backup-error.js';
 import { openRepositories, readBackupKey, sameFilesystemWarnings } from './open-backup.js';
 import type { BackupRepository } from './repository.js';
 import { type BackupLog, BackupShipper, type ShipperOptions, type TargetStatus } from './shipper.js';
+import { verifyRepository } from './verify.js';
 import { watchStore } from './watch-store.js';
 
 /** What /api/v1/status says about backups, for one user. */
@@ -55,7 +56,22 @@ export async function prepareServeBackup(
     throw new KeepsakeError('invalid_config', `backup target unusable: ${(e as Error).message}`, { cause: e });
   }
   let shipper: BackupShipper | null = null;
+  let verifyTimer: NodeJS.Timeout | null = null;
+  let verifying: Promise<void> | null = null;
   const waitForBackup = config.durability === 'backup';
+  /** Background verification: one target after another; results go to the repository, status and /metrics. */
+  const verifyAll = async (log: BackupLog) => {
+    for (const repo of repos) {
+      try {
+        const r = await verifyRepository(repo, { mode: 'sample', sample: 5 });
+        shipper?.noteVerification(repo.target.description, { at: r.at, ok: r.ok, mode: r.mode });
+        if (r.ok) log.info({ target: r.target, objects: r.objectsChecked, users: r.usersRestored, seconds: r.seconds }, 'backup verified');
+        else log.error({ target: r.target, problems: r.problems.slice(0, 20), affectedUsers: r.affectedUsers.length }, 'BACKUP VERIFICATION FAILED');
+      } catch (e) {
+        log.error({ target: repo.target.description, err: (e as Error).message }, 'backup verification could not run');
+      }
+    }
+  };
   return {
     repos,
     wrapStore(store, blobs) {
@@ -74,8 +90,16 @@ export async function prepareServeBackup(
       if (!shipper) throw new Error('prepareServeBackup: wrapStore was not used');
       shipper.options.log = log;
       await shipper.start();
+      if (config.backupVerifyHours > 0) {
+        verifyTimer = setInterval(() => {
+          verifying ??= verifyAll(log).finally(() => (verifying = null));
+        }, config.backupVerifyHours * 3600 * 1000);
+        verifyTimer.unref();
+      }
     },
     async stop() {
+      if (verifyTimer) clearInterval(verifyTimer);
+      await verifying;
       await shipper?.stop();
     },
     health(userId) {

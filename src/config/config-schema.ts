@@ -116,6 +116,14 @@ export const CONFIG_SCHEMA = {
       return t;
     },
   },
+  backupVerifyHours: {
+    flag: 'backup-verify-hours',
+    env: 'KEEPSAKE_BACKUP_VERIFY_HOURS',
+    arg: 'HOURS',
+    help: 'the server verifies each backup target this often (checksums of every object except photo bytes, restores of changed and sampled users); 0: never',
+    default: 24,
+    parse: int(0, 8760),
+  },
   backupKeyFile: {
     flag: 'backup-key-file',
     env: 'KEEPSAKE_BACKUP_KEY_FILE',
