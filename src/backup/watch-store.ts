@@ -13,6 +13,9 @@ const META_WRITES: Record<string, (args: unknown[]) => string | undefined> = {
   createCollection: (a) => a[0] as string,
   updateCollection: (a) => a[0] as string,
   addBlobRef: (a) => a[0] as string,
+  // Restores (issue 4) write accounts and items too; the new data must reach the backup.
+  restoreAccount: (a) => (a[0] as { user: { id: string } }).user.id,
+  restoreItems: (a) => a[0] as string,
 };
 
 /** Highest sequence number a write's outcomes refer to. */
