@@ -30,18 +30,17 @@ function timeRangeOf(el: XmlElement | undefined): TimeRange | null {
   return { start, end };
 }
 
-function textMatchOf(el: XmlElement, ns: string): TextMatch {
+function textMatchOf(el: XmlElement): TextMatch {
   const collation = el.attrs.collation ?? 'i;ascii-casemap';
   if (!['i;ascii-casemap', 'i;unicode-casemap', 'i;octet'].includes(collation)) fail('invalid_xml', `unsupported collation "${collation.slice(0, 40)}"`);
   const matchType = (el.attrs['match-type'] ?? 'contains') as TextMatch['matchType'];
   if (!['equals', 'contains', 'starts-with', 'ends-with'].includes(matchType)) fail('invalid_xml', `unsupported match-type "${String(matchType).slice(0, 40)}"`);
-  void ns;
   return { text: textOf(el), caseless: collation !== 'i;octet', negate: el.attrs['negate-condition'] === 'yes', matchType };
 }
 
 function paramFilterOf(el: XmlElement, ns: string): ParamFilter {
   const tm = child(el, ns, 'text-match');
-  return { name: el.attrs.name ?? '', isNotDefined: child(el, ns, 'is-not-defined') !== undefined, textMatch: tm ? textMatchOf(tm, ns) : null };
+  return { name: el.attrs.name ?? '', isNotDefined: child(el, ns, 'is-not-defined') !== undefined, textMatch: tm ? textMatchOf(tm) : null };
 }
 
 function propFilterOf(el: XmlElement, ns: string): PropFilter {
@@ -50,7 +49,7 @@ function propFilterOf(el: XmlElement, ns: string): PropFilter {
     name: el.attrs.name,
     isNotDefined: child(el, ns, 'is-not-defined') !== undefined,
     timeRange: timeRangeOf(child(el, ns, 'time-range')),
-    textMatches: children(el, ns, 'text-match').map((t) => textMatchOf(t, ns)),
+    textMatches: children(el, ns, 'text-match').map((t) => textMatchOf(t)),
     params: children(el, ns, 'param-filter').map((p) => paramFilterOf(p, ns)),
     allOf: el.attrs.test === 'allof',
   };
