@@ -1,6 +1,6 @@
 // KeepsakeClient: a device's replica of one account — local edits, offline work, sync, conflict
 // copies, and reconciliation when the server's data set changes. Runs on fetch and Web Crypto.
-import { KINDS, type ItemContent, type Kind, type PhotoContent, type ServerIdentity } from '../protocol/sync-protocol.js';
+import type { ItemContent, Kind, PhotoContent, ServerIdentity } from '../protocol/sync-protocol.js';
 import { ClientEmitter, type ClientEvents, type ClientState, type HealReport, type ReconcileReason } from './events.js';
 import { bytesHash, collectionDigest, contentHash, EMPTY_DIGEST, type Sha256, webCryptoSha256 } from './hashing.js';
 import { HttpTransport, type RetryPolicy, SyncError } from './http-transport.js';
@@ -51,6 +51,7 @@ export class KeepsakeClient {
   private running: Promise<SyncReport> | null = null;
   private current: ClientState = 'idle';
   private readonly verifyDigests: boolean;
+  private readonly digestCache = new Map<string, { stamp: number; digest: string }>();
 
   private constructor(
     private readonly state: ReplicaState,
@@ -139,7 +140,16 @@ export class KeepsakeClient {
       l.push(it);
     }
     const out: Record<string, string> = {};
-    for (const [c, items] of by) out[c] = await collectionDigest(items, this.ctx.sha256);
+    for (const [c, items] of by) {
+      const stamp = this.state.collectionStamp(c);
+      const cached = this.digestCache.get(c);
+      if (cached && cached.stamp === stamp) {
+        out[c] = cached.digest;
+        continue;
+      }
+      out[c] = await collectionDigest(items, this.ctx.sha256);
+      this.digestCache.set(c, { stamp, digest: out[c] });
+    }
     return out;
   }
 
@@ -392,4 +402,3 @@ export class KeepsakeClient {
   }
 }
 
-export { KINDS };

@@ -36,6 +36,8 @@ export class ReplicaState {
   /** Pending changes per item, in edit order. */
   private readonly pendingByItem = new Map<string, PendingChange[]>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Bumped whenever an item of the collection changes, so digests are recomputed only then. */
+  private readonly collectionStamps = new Map<string, number>();
 
   constructor(
     private readonly store: ReplicaStore,
@@ -99,7 +101,13 @@ export class ReplicaState {
     return run;
   }
 
+  /** A number that changes whenever an item of `collection` changes. */
+  collectionStamp(collection: string): number {
+    return this.collectionStamps.get(collection) ?? 0;
+  }
+
   private apply(m: ReplicaMutation): void {
+    if (m.op === 'putItem') this.collectionStamps.set(m.item.collection, this.collectionStamp(m.item.collection) + 1);
     if (m.op === 'putPending') {
       const key = itemKey(m.change.collection, m.change.id);
       const list = (this.pendingByItem.get(key) ?? []).filter((p) => p.changeId !== m.change.changeId);

@@ -113,6 +113,7 @@ export class Fleet {
   private rejected = 0;
   private readonly errors: string[] = [];
   private startedAt = 0;
+  private pace: { editIntervalMs?: number; syncIntervalMs?: number } = {};
   private stoppedAt = 0;
 
   private constructor(
@@ -124,6 +125,7 @@ export class Fleet {
   static async start(options: FleetOptions): Promise<Fleet> {
     const accounts = await openProvisioner(options.serverUrl, options.createUsers);
     const fleet = new Fleet(options, accounts);
+    fleet.pace = { editIntervalMs: options.editIntervalMs, syncIntervalMs: options.syncIntervalMs };
     const seed = options.seed ?? Date.now();
     const prefix = options.userPrefix ?? `sim-${(seed >>> 0).toString(36)}-`;
     const root = new Random(seed);
@@ -226,11 +228,11 @@ export class Fleet {
 
   private async loop(d: SimDevice): Promise<void> {
     const o = this.options;
-    const editMs = o.editIntervalMs ?? 2000;
-    const syncMs = o.syncIntervalMs ?? 3000;
-    let nextSync = performance.now() + d.random.next() * syncMs;
+    let nextSync = performance.now() + d.random.next() * (this.pace.syncIntervalMs ?? 3000);
     let backOnline = 0;
     while (!this.stopped) {
+      const editMs = this.pace.editIntervalMs ?? 2000;
+      const syncMs = this.pace.syncIntervalMs ?? 3000;
       await sleep(Math.min(-Math.log(1 - d.random.next()) * editMs, editMs * 5, Math.max(1, nextSync - performance.now())));
       if (this.stopped) break;
       const now = performance.now();
@@ -252,6 +254,11 @@ export class Fleet {
         this.offlinePeriods++;
       }
     }
+  }
+
+  /** Changes how fast devices edit and sync (a benchmark steps the load up this way). */
+  setPace(pace: { editIntervalMs?: number; syncIntervalMs?: number }): void {
+    this.pace = { ...this.pace, ...pace };
   }
 
   progress(): FleetProgress {
