@@ -23,8 +23,11 @@ export interface ClientOptions {
   massDelete?: Partial<MassDeleteGuard>;
   /** Download photo bytes on pull (default true): a device that holds them can heal a server. */
   fetchBlobs?: boolean;
-  /** After each sync with nothing pending, compare collection digests with the server (default true). */
-  verifyDigests?: boolean;
+  /**
+   * After a sync with nothing pending, compare collection digests with the server (default
+   * true). A number: at most once per that many ms (a large fleet saves one request per sync).
+   */
+  verifyDigests?: boolean | number;
   /** Changes per push request (default 500). */
   pushBatch?: number;
 }
@@ -50,14 +53,16 @@ export class KeepsakeClient {
   private readonly ctx: SyncContext;
   private running: Promise<SyncReport> | null = null;
   private current: ClientState = 'idle';
-  private readonly verifyDigests: boolean;
+  private readonly verifyEveryMs: number | null;
+  private lastVerified = -Infinity;
   private readonly digestCache = new Map<string, { stamp: number; digest: string }>();
 
   private constructor(
     private readonly state: ReplicaState,
     private readonly options: ClientOptions,
   ) {
-    this.verifyDigests = options.verifyDigests ?? true;
+    const v = options.verifyDigests ?? true;
+    this.verifyEveryMs = v === false ? null : v === true ? 0 : v;
     this.ctx = {
       state,
       store: options.store,
@@ -311,7 +316,8 @@ export class KeepsakeClient {
           reason = e.reason;
         }
       }
-      if (reason === null && this.verifyDigests && this.state.pendingCount === 0) {
+      if (reason === null && this.verifyDue() && this.state.pendingCount === 0) {
+        this.lastVerified = Date.now();
         const first = await this.digestsAgree();
         if (first.size > 0) {
           // Another device may have written between our pull and the listing: pull once more.
@@ -334,7 +340,7 @@ export class KeepsakeClient {
         report.healed = await reconcile(this.ctx, reason);
         this.setState('syncing');
         await this.pushAndPull(report, options);
-        if (this.verifyDigests && this.state.pendingCount === 0) await this.digestsAgree();
+        if (this.verifyEveryMs !== null && this.state.pendingCount === 0) await this.digestsAgree();
       }
       const held = Object.entries(this.state.meta.heldDeletes);
       for (const [collection, list] of held) {
@@ -352,6 +358,10 @@ export class KeepsakeClient {
     }
     this.setState(report.state);
     return report;
+  }
+
+  private verifyDue(): boolean {
+    return this.verifyEveryMs !== null && Date.now() - this.lastVerified >= this.verifyEveryMs;
   }
 
   private async pushAndPull(report: SyncReport, options: { confirmMassDelete?: boolean }): Promise<void> {

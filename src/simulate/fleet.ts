@@ -33,10 +33,12 @@ export interface FleetOptions {
   photoBytes?: number;
   /** Share of edits that delete an item (default 0.05). */
   deleteShare?: number;
-  /** Compare collection digests after each sync (default true). */
-  verifyDigests?: boolean;
+  /** Compare collection digests after each sync (default true), or at most once per that many ms. */
+  verifyDigests?: boolean | number;
   /** Items each device of a user starts with before the run (default 0; the first device creates them). */
   initialItemsPerUser?: number;
+  /** fetch for every device (default: the global one), e.g. one with a bounded connection pool. */
+  fetch?: typeof fetch;
   /** Called about once a second while devices are active. */
   onProgress?: (p: FleetProgress) => void;
 }
@@ -141,6 +143,7 @@ export class Fleet {
           store: new MemoryReplicaStore(),
           retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 1000 },
           verifyDigests: options.verifyDigests ?? true,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
         });
         const dev: SimDevice = { user, password, index: d, client, random: new Random(root.int(1, 2 ** 31)), online: true, counter: 0 };
         client.on('acknowledged', (a) => fleet.ledger.record(user, a));
@@ -277,6 +280,22 @@ export class Fleet {
     this.stopped = true;
     await Promise.all(this.loops);
     this.stoppedAt = performance.now();
+  }
+
+  /** Signs every device in again (after the accounts were re-created on a replaced server). */
+  async reauthorize(): Promise<void> {
+    const seen = new Set<string>();
+    for (const d of this.devices) {
+      if (!seen.has(d.user)) await this.accounts.ensureUser(d.user, d.password);
+      seen.add(d.user);
+      d.client.setToken(await this.accounts.token(d.user, d.password, `sim device ${d.index}`));
+    }
+  }
+
+  /** One sync of every device at once (all online); returns the reports. */
+  async syncAll(): Promise<SyncReport[]> {
+    for (const d of this.devices) d.online = true;
+    return Promise.all(this.devices.map((d) => this.sync(d)));
   }
 
   /** Brings every device online and syncs until all agree (three rounds per user). */
