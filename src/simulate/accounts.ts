@@ -4,10 +4,10 @@ import { resolveConfig } from '../config/config-schema.js';
 import { openKeepsake, type Keepsake } from '../wiring/open-keepsake.js';
 
 /**
- * `adminToken`: POST /api/v1/admin/users; `dataDir` (+ optional `store` URL): the store directly;
+ * `adminToken`: POST /api/v1/admin/users (a function: the current token, e.g. after a restore); `dataDir` (+ optional `store` URL): the store directly;
  * `provisioner`: your own (a drill that replaces the server hands the fleet the new accounts).
  */
-export type CreateUsers = { adminToken: string } | { dataDir: string; store?: string } | { provisioner: AccountProvisioner };
+export type CreateUsers = { adminToken: string | (() => string | Promise<string>) } | { dataDir: string; store?: string } | { provisioner: AccountProvisioner };
 
 export interface AccountProvisioner {
   /** Makes sure the account exists (creating it if a wiped server lost it). */
@@ -40,7 +40,7 @@ export async function openProvisioner(serverUrl: string, how: CreateUsers): Prom
       async ensureUser(name, password) {
         const r = await json(`${base}/api/v1/admin/users`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${how.adminToken}` },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${typeof how.adminToken === 'function' ? await how.adminToken() : how.adminToken}` },
           body: JSON.stringify({ name, password }),
         });
         if (r.status !== 201 && r.body?.error?.code !== 'user_exists') throw new Error(`create ${name}: ${r.status} ${JSON.stringify(r.body)}`);
