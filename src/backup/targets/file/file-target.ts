@@ -1,5 +1,6 @@
 // Backup target on a local (or mounted) directory: temp file, fsync, hard link into place, directory fsync.
 import { randomBytes } from 'node:crypto';
+import { readFile as readFileCb, stat as statCb } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,20 +70,15 @@ export class FileTarget implements BackupTarget {
     }
   }
 
-  async get(name: string): Promise<Uint8Array | null> {
+  get(name: string): Promise<Uint8Array | null> {
     const path = this.path(name);
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-    try {
-      return new Uint8Array(await fh.readFile());
-    } finally {
-      await fh.close();
-    }
+    // The callback form of readFile costs about half of FileHandle.readFile per small object.
+    return new Promise((resolve, reject) => {
+      readFileCb(path, (err, data) => {
+        if (err) return err.code === 'ENOENT' ? resolve(null) : reject(err);
+        resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      });
+    });
   }
 
   async rangeGet(name: string, offset: number, length: number): Promise<Uint8Array | null> {
@@ -132,7 +128,8 @@ export class FileTarget implements BackupTarget {
     const sizes = await Promise.all(
       names.map((e) => {
         const name = dirName === '' ? e.name : `${dirName}/${e.name}`;
-        return e.isFile() && name.startsWith(prefix) ? stat(join(dir, e.name)).then((s) => s.size, () => null) : Promise.resolve(null);
+        if (!e.isFile() || !name.startsWith(prefix)) return Promise.resolve(null);
+        return new Promise<number | null>((res) => statCb(join(dir, e.name), (err, s) => res(err ? null : s.size)));
       }),
     );
     for (let i = 0; i < names.length; i++) {
