@@ -48,6 +48,8 @@ export function splitClark(key: string): { ns: string; name: string } {
 
 /** Most elements a request body may hold; a bigger body is refused before any work is done. */
 const MAX_ELEMENTS = 20_000;
+/** Deepest nesting accepted (real DAV bodies are under ten levels deep). */
+const MAX_DEPTH = 64;
 
 /**
  * Parses an XML request body. A DOCTYPE is refused outright (no entity expansion, no external
@@ -68,12 +70,13 @@ export function parseXml(text: string): XmlElement {
   const root = doc.documentElement;
   if (!root) fail('invalid_xml', 'the request body has no root element');
   let count = 0;
-  const convert = (el: Element): XmlElement => {
+  const convert = (el: Element, depth = 0): XmlElement => {
     if (++count > MAX_ELEMENTS) fail('invalid_xml', `the request body has more than ${MAX_ELEMENTS} elements`);
+    if (depth > MAX_DEPTH) fail('invalid_xml', `the request body nests elements more than ${MAX_DEPTH} deep`);
     const children: XmlElement[] = [];
     let own = '';
     for (let n = el.firstChild; n; n = n.nextSibling) {
-      if (n.nodeType === 1) children.push(convert(n as Element));
+      if (n.nodeType === 1) children.push(convert(n as Element, depth + 1));
       else if (n.nodeType === 3 || n.nodeType === 4) own += n.nodeValue ?? '';
     }
     const attrs: Record<string, string> = {};

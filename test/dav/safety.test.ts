@@ -33,6 +33,8 @@ describe('DAV safety', () => {
       ['PROPFIND', '/dav/ada/contacts/', '<d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>', { depth: 'infinity' }, 403, 'propfind-finite-depth'],
       ['PROPFIND', '/dav/ada/contacts/', `<d:propfind xmlns:d="DAV:"><d:prop>${'<d:displayname/>'.repeat(100_000)}</d:prop></d:propfind>`, {}, 413, 'body_too_large'],
       ['PROPPATCH', '/dav/ada/contacts/', '<d:propertyupdate xmlns:d="DAV:"><d:set>', {}, 400, 'invalid_xml'],
+      ['PROPPATCH', '/dav/ada/contacts/', `<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><x:a xmlns:x="urn:x">${'<x:a>'.repeat(50_000)}${'</x:a>'.repeat(50_000)}</x:a></d:prop></d:set></d:propertyupdate>`, {}, 400, 'invalid_xml'],
+      ['PROPFIND', '/dav/ada/contacts/', `<d:propfind xmlns:d="DAV:"><d:prop>${'<d:getetag/>'.repeat(30_000)}</d:prop></d:propfind>`, {}, 400, 'more than 20000 elements'],
       ['REPORT', '/dav/ada/contacts/', '<x:made-up-report xmlns:x="urn:x"/>', {}, 403, 'supported-report'],
       ['REPORT', '/dav/ada/contacts/', '<c:calendar-query xmlns:c="urn:ietf:params:xml:ns:caldav"/>', {}, 403, 'supported-report'],
       ['REPORT', '/dav/ada/calendar/', '<c:calendar-query xmlns:c="urn:ietf:params:xml:ns:caldav"><c:filter><c:comp-filter name="VCALENDAR"><c:time-range start="yesterday"/></c:comp-filter></c:filter></c:calendar-query>', {}, 400, 'invalid_xml'],
