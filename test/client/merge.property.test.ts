@@ -13,6 +13,7 @@ type Command =
   | { op: 'sync'; dev: number }
   | { op: 'offline'; dev: number }
   | { op: 'online'; dev: number }
+  | { op: 'drop'; dev: number }
   | { op: 'wipe' }
   | { op: 'snapshot' }
   | { op: 'restore' };
@@ -27,6 +28,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant('sync' as const), dev }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('offline' as const), dev }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('online' as const), dev }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('drop' as const), dev }) },
   { weight: 1, arbitrary: fc.constant({ op: 'wipe' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'snapshot' as const }) },
   { weight: 1, arbitrary: fc.constant({ op: 'restore' as const }) },
@@ -44,12 +46,23 @@ async function runScenario(commands: Command[]): Promise<void> {
   try {
     const user = 'prop';
     const online = Array.from({ length: DEVICES }, () => true);
+    // The server commits the next push but its answer never reaches the device.
+    const dropNextPush = Array.from({ length: DEVICES }, () => false);
     const devices: KeepsakeClient[] = [];
     const latest = new Map<string, Ack>();
     let order = 0;
     let token = await server.token(user);
     for (let i = 0; i < DEVICES; i++) {
-      const network: typeof fetch = (input, init) => (online[i] ? fetch(input, init) : Promise.reject(new TypeError('offline')));
+      const network: typeof fetch = async (input, init) => {
+        if (!online[i]) throw new TypeError('offline');
+        const res = await fetch(input, init);
+        if (init?.method === 'POST' && String(input).endsWith('/api/v1/changes') && dropNextPush[i]) {
+          dropNextPush[i] = false;
+          await res.arrayBuffer();
+          throw new TypeError('connection reset');
+        }
+        return res;
+      };
       const d = await device(server, token, { fetch: network, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
       d.on('acknowledged', (a) => latest.set(`${a.collection}/${a.id}`, { order: ++order, hash: a.hash, deleted: a.deleted }));
       devices.push(d);
@@ -77,6 +90,9 @@ async function runScenario(commands: Command[]): Promise<void> {
         case 'online':
           online[c.dev] = true;
           break;
+        case 'drop':
+          dropNextPush[c.dev] = true;
+          break;
         case 'wipe':
           await server.wipe();
           await newTokens();
@@ -93,6 +109,7 @@ async function runScenario(commands: Command[]): Promise<void> {
       }
     }
     online.fill(true);
+    dropNextPush.fill(false);
     for (let round = 0; round < 3; round++) {
       for (const d of devices) {
         const r = await d.sync();
@@ -127,7 +144,7 @@ async function runScenario(commands: Command[]): Promise<void> {
 }
 
 describe('merge and reconcile properties', () => {
-  it('random edits, offline periods, wipes and restores lose no acknowledged write', { timeout: 600_000 }, async () => {
+  it('random edits, offline periods, dropped answers, wipes and restores lose no acknowledged write', { timeout: 600_000 }, async () => {
     await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 5, maxLength: 35 }), runScenario), { numRuns: Number(process.env.KEEPSAKE_PROPERTY_RUNS ?? 25), endOnFailure: true });
   });
 
