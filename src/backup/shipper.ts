@@ -262,7 +262,10 @@ class TargetShipper {
       // A user's first shipment is read whole: it becomes segment 1 and the first snapshot.
       const first = !p || p.snapshotSeq < 0;
       const read = await this.owner.store.readBackupBatch(userId, first ? 0 : afterSeq, first ? Number.MAX_SAFE_INTEGER : o.batchRecords);
-      if (!read) return null;
+      if (!read) {
+        this.pendingSince.delete(userId); // the user is gone from the store: nothing left to ship
+        return null;
+      }
       const batch = first && afterSeq > 0 ? { ...read, records: read.records.filter((r) => r.version > afterSeq) } : read;
       const meta = metaHashes(batch);
       if (batch.records.length > 0 || p?.metaHash !== `${meta.account}.${meta.blobs}` || !p) {
