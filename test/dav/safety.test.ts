@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { DavService } from '../../src/core/dav/dav-service.js';
 import { formatSyncToken } from '../../src/core/dav/sync-token.js';
 import { vcard, vevent } from '../helpers/fixtures.js';
 import { basic, type Session, startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -127,6 +128,11 @@ describe('DAV safety', () => {
     assert.equal(status.massDeletions[0].collection, 'team');
     assert.equal(status.massDeletions[0].deletes, 8);
     assert.equal(status.massDeletions[0].device, 'test');
+
+    // The record is in the store, not in this process: a fresh service (as after a restart) sees it.
+    const k = server.keepsake;
+    const fresh = new DavService(k.store, k.sync, k.photos, k.clock, { share: 0.5, minItems: 5 });
+    assert.equal((await fresh.massDeletions((await k.store.getUser(userId))!))[0].deletes, 8);
 
     assert.equal((await ada.call('POST', '/api/v1/undo-deletes', { device: 'nobody', since })).body.restored.length, 0);
     const undo = await ada.call('POST', '/api/v1/undo-deletes', { device: status.massDeletions[0].device, since });

@@ -9,7 +9,7 @@ import type { Clock } from '../ports/clock.js';
 import type { RecordStore, ServerIdentity } from '../ports/record-store.js';
 import type { PhotoBlobs } from '../sync/photo-blobs.js';
 import type { SyncService } from '../sync/sync-service.js';
-import { DeleteWatch, type MassDeletion } from './delete-watch.js';
+import { type DavDelete, deletesSince, massDeletionsOf, type MassDeletion, REMEMBER_MS } from './delete-watch.js';
 import { formatSyncToken, parseSyncToken } from './sync-token.js';
 
 /** Who is writing: the device token's name and id, or the account password (no id). */
@@ -46,18 +46,21 @@ export function etagOf(item: { hash: string }): string {
 
 const PAGE = 5000;
 
-export class DavService {
-  readonly deleteWatch: DeleteWatch;
+/**
+ * Where DAV deletes are recorded: a pseudo-collection in the DAV property store (collection ids
+ * never hold control characters, so it cannot clash with a real one), one resource per delete.
+ */
+const DELETE_LOG = '\u0001dav-deletes';
+const DELETE_PROP = '{urn:keepsake:dav}delete';
 
+export class DavService {
   constructor(
     private readonly store: RecordStore,
     private readonly sync: SyncService,
     private readonly photos: PhotoBlobs,
     private readonly clock: Clock,
-    massDelete: { share: number; minItems: number },
-  ) {
-    this.deleteWatch = new DeleteWatch(massDelete);
-  }
+    private readonly massDelete: { share: number; minItems: number },
+  ) {}
 
   identity(): Promise<ServerIdentity> {
     return this.sync.identity();
@@ -190,14 +193,14 @@ export class DavService {
   }
 
   /**
-   * Deletes an item into the trash. Each delete is recorded per device; a burst over the
-   * mass-deletion guard's share is returned so the transport can log it (it also shows in status).
+   * Deletes an item into the trash and records the delete durably with the device that made it,
+   * so a mass deletion can be shown and undone even after a restart.
    */
-  async deleteItem(user: User, device: DavDevice, col: Collection, id: string, pre: Preconditions): Promise<MassDeletion | null> {
+  async deleteItem(user: User, device: DavDevice, col: Collection, id: string, pre: Preconditions): Promise<void> {
     const current = await this.item(user, col.id, id);
     if (!current) fail('item_not_found', `no item "${id}" in "${col.id}"`);
     this.checkPreconditions(current, pre);
-    // One delete never trips the per-request guard; the burst check below covers DAV.
+    // One delete never trips the per-request guard; the recorded bursts cover DAV.
     const r = await this.sync.push(user, {
       changes: [{ changeId: `dav-${randomUUID()}`, collection: col.id, id, baseVersion: current.version, deleted: true }],
     });
@@ -205,12 +208,26 @@ export class DavService {
     if (result.status === 'rejected') throw rejected(result.error);
     if (result.status === 'conflict') fail('precondition_failed', `"${id}" was changed by another client at the same moment; it was not deleted`);
     const after = await this.store.getCollection(user.id, col.id);
-    return this.deleteWatch.record(user.id, device, { collection: col.id, id, version: result.item!.version, at: this.clock.now() }, after?.count ?? 0);
+    const d: DavDelete = { device: device.name, deviceId: device.id, collection: col.id, id, version: result.item!.version, at: this.clock.now(), liveAfter: after?.count ?? 0 };
+    await this.store.setDavProperties(user.id, DELETE_LOG, `${String(d.at).padStart(15, '0')}-${randomUUID()}`, { [DELETE_PROP]: JSON.stringify(d) });
+  }
+
+  /** Recorded DAV deletes of the user still remembered (older ones are forgotten here). */
+  private async recordedDeletes(user: User): Promise<Array<DavDelete & { key: string }>> {
+    const now = this.clock.now();
+    const out: Array<DavDelete & { key: string }> = [];
+    for (const [key, props] of await this.store.listDavProperties(user.id, DELETE_LOG)) {
+      const d = JSON.parse(props[DELETE_PROP] ?? 'null') as DavDelete | null;
+      if (!d) continue;
+      if (now - d.at > REMEMBER_MS) await this.store.setDavProperties(user.id, DELETE_LOG, key, { [DELETE_PROP]: null });
+      else out.push({ ...d, key });
+    }
+    return out;
   }
 
   /** Mass deletions by DAV devices, newest first (for /api/v1/status). */
-  massDeletions(user: User): MassDeletion[] {
-    return this.deleteWatch.massDeletions(user.id);
+  async massDeletions(user: User): Promise<MassDeletion[]> {
+    return massDeletionsOf(await this.recordedDeletes(user), this.massDelete);
   }
 
   /**
@@ -220,16 +237,15 @@ export class DavService {
   async undoDeletes(user: User, device: string, since: number): Promise<{ restored: Array<{ collection: string; id: string }>; skipped: number }> {
     const restored: Array<{ collection: string; id: string }> = [];
     let skipped = 0;
-    for (const d of this.deleteWatch.deletesSince(user.id, device, since)) {
+    for (const d of deletesSince(await this.recordedDeletes(user), device, since) as Array<DavDelete & { key: string }>) {
       const current = await this.store.getItem(user.id, d.collection, d.id);
-      if (!current || !current.deleted || current.version !== d.version) {
-        skipped++;
-        continue;
-      }
-      await this.sync.restoreFromTrash(user, d.collection, d.id);
-      restored.push({ collection: d.collection, id: d.id });
+      if (current && current.deleted && current.version === d.version) {
+        await this.sync.restoreFromTrash(user, d.collection, d.id);
+        restored.push({ collection: d.collection, id: d.id });
+      } else skipped++;
+      // Undone (or overtaken by a later write): no longer part of a mass deletion.
+      await this.store.setDavProperties(user.id, DELETE_LOG, d.key, { [DELETE_PROP]: null });
     }
-    this.deleteWatch.forgetEvents(user.id, device, since);
     return { restored, skipped };
   }
 

@@ -1,28 +1,26 @@
-// Unit tests for the DAV mass-deletion record: bursts per device and collection, and what undo covers.
+// Unit tests for grouping recorded DAV deletes into mass deletions, and what undo covers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DELETE_WINDOW_MS, DeleteWatch } from './delete-watch.js';
+import { type DavDelete, DELETE_WINDOW_MS, deletesSince, massDeletionsOf } from './delete-watch.js';
 
-describe('DeleteWatch', () => {
-  const phone = { name: 'phone', id: 'tok-1' };
-  const laptop = { name: 'laptop', id: 'tok-2' };
+const del = (device: string, id: string, at: number, liveAfter: number, collection = 'c'): DavDelete => ({ device, deviceId: `tok-${device}`, collection, id, version: at + 1, at, liveAfter });
 
-  it('records a burst once it passes the share of the collection, per device', () => {
-    const sut = new DeleteWatch({ share: 0.5, minItems: 4 });
-    let live = 10;
-    const results = [];
-    for (let i = 0; i < 6; i++) results.push(sut.record('u', phone, { collection: 'c', id: `i${i}`, version: i + 1, at: 1000 + i }, --live));
-    assert.deepEqual(results.map((r) => r !== null), [false, false, false, false, false, true]);
-    assert.equal(sut.massDeletions('u')[0].deletes, 6);
-    assert.equal(sut.record('u', laptop, { collection: 'c', id: 'x', version: 9, at: 2000 }, --live), null, 'another device starts its own count');
-    assert.deepEqual(sut.massDeletions('other'), []);
+describe('DAV mass deletions', () => {
+  it('reports a burst by one device once it passes the share of the collection', () => {
+    const five = Array.from({ length: 5 }, (_, i) => del('phone', `i${i}`, 1000 + i, 9 - i));
+    assert.deepEqual(massDeletionsOf(five, { share: 0.5, minItems: 4 }), [], '5 of 10 is not more than half');
+    const six = [...five, del('phone', 'i5', 1005, 4)];
+    const [sut] = massDeletionsOf(six, { share: 0.5, minItems: 4 });
+    assert.deepEqual([sut.device, sut.deviceId, sut.collection, sut.deletes, sut.liveBefore], ['phone', 'tok-phone', 'c', 6, 10]);
+    assert.deepEqual(massDeletionsOf([...five, del('laptop', 'x', 1006, 4)], { share: 0.5, minItems: 4 }), [], 'devices are counted apart');
+    assert.deepEqual(massDeletionsOf(six, { share: 0.5, minItems: 10 }), [], 'small collections are not guarded');
   });
 
   it('does not join deletes further apart than the window, and finds deletes by name or token id since a time', () => {
-    const sut = new DeleteWatch({ share: 0.5, minItems: 1 });
-    sut.record('u', phone, { collection: 'c', id: 'a', version: 1, at: 0 }, 3);
-    assert.equal(sut.record('u', phone, { collection: 'c', id: 'b', version: 2, at: DELETE_WINDOW_MS + 1 }, 2), null);
-    assert.deepEqual(sut.deletesSince('u', 'tok-1', 1).map((d) => d.id), ['b']);
-    assert.deepEqual(sut.deletesSince('u', 'phone', 0).map((d) => d.id), ['a', 'b']);
+    const log = [del('phone', 'a', 0, 0), del('phone', 'b', DELETE_WINDOW_MS + 1, 0)];
+    assert.deepEqual(massDeletionsOf(log, { share: 0.5, minItems: 0 }).map((m) => m.deletes), [1, 1]);
+    assert.deepEqual(deletesSince(log, 'tok-phone', 1).map((d) => d.id), ['b']);
+    assert.deepEqual(deletesSince(log, 'phone', 0).map((d) => d.id), ['a', 'b']);
+    assert.deepEqual(deletesSince(log, 'laptop', 0), []);
   });
 });

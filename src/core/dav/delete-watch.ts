@@ -1,15 +1,20 @@
 // The mass-deletion guard for DAV clients: a DAV client cannot confirm a mass delete, so each
-// delete is applied (it goes to the trash) and many deletes by one device in a short window are
-// recorded, shown in /api/v1/status, and undone together with POST /api/v1/undo-deletes.
+// delete is applied (it goes to the trash) and recorded; bursts by one device over the guard's
+// share of a collection are shown in /api/v1/status and undone with POST /api/v1/undo-deletes.
 import type { MassDeleteLimits } from '../sync/mass-delete-guard.js';
 
-/** One delete done over DAV. */
+/** One delete done over DAV, as recorded. */
 export interface DavDelete {
+  device: string;
+  deviceId: string | null;
   collection: string;
   id: string;
   /** Version of the tombstone the delete wrote. */
   version: number;
+  /** Unix milliseconds. */
   at: number;
+  /** Live items left in the collection after this delete. */
+  liveAfter: number;
 }
 
 /** A burst of deletes by one device that went over the guard's share of a collection. */
@@ -26,67 +31,46 @@ export interface MassDeletion {
 
 /** How long deletes by one device count as one burst. */
 export const DELETE_WINDOW_MS = 10 * 60_000;
-/** How long deletes are remembered for undo (in this process). */
-const REMEMBER_MS = 7 * 24 * 3600_000;
-const MAX_PER_USER = 200_000;
-
-interface UserLog {
-  deletes: Array<DavDelete & { device: string; deviceId: string | null }>;
-  events: MassDeletion[];
-}
+/** How long deletes are remembered for undo (the trash keeps the items longer). */
+export const REMEMBER_MS = 7 * 24 * 3600_000;
 
 /**
- * Remembers DAV deletes per user and device. Pure bookkeeping: it never writes items itself.
- * Kept in process memory: the deletes themselves are durable in the change log and the trash,
- * so a restart loses only the grouping (the trash still holds every item).
+ * Groups recorded deletes into bursts (same device and collection, each delete within the window
+ * of the burst's first) and returns those over the guard, newest first. Pure: the caller loads
+ * the records.
  */
-export class DeleteWatch {
-  private readonly users = new Map<string, UserLog>();
-
-  constructor(private readonly limits: MassDeleteLimits) {}
-
-  private log(userId: string): UserLog {
-    let l = this.users.get(userId);
-    if (!l) this.users.set(userId, (l = { deletes: [], events: [] }));
-    return l;
+export function massDeletionsOf(deletes: DavDelete[], limits: MassDeleteLimits): MassDeletion[] {
+  const sorted = [...deletes].sort((a, b) => a.at - b.at);
+  const bursts = new Map<string, DavDelete[][]>();
+  for (const d of sorted) {
+    const key = `${d.device}\u0000${d.collection}`;
+    const list = bursts.get(key) ?? [];
+    const current = list[list.length - 1];
+    if (current && d.at - current[0].at < DELETE_WINDOW_MS) current.push(d);
+    else list.push([d]);
+    bursts.set(key, list);
   }
-
-  /**
-   * Records one delete; `liveAfter` is the collection's live count after it. Returns the
-   * mass deletion it belongs to when the device's burst has gone over the guard's share.
-   */
-  record(userId: string, device: { name: string; id: string | null }, d: DavDelete, liveAfter: number): MassDeletion | null {
-    const l = this.log(userId);
-    l.deletes = l.deletes.filter((x) => d.at - x.at < REMEMBER_MS).slice(-MAX_PER_USER);
-    l.deletes.push({ ...d, device: device.name, deviceId: device.id });
-    const burst = l.deletes.filter((x) => x.device === device.name && x.collection === d.collection && d.at - x.at < DELETE_WINDOW_MS);
-    const liveBefore = liveAfter + burst.length;
-    if (liveBefore <= this.limits.minItems || burst.length <= liveBefore * this.limits.share) return null;
-    const since = new Date(burst[0].at).toISOString();
-    let ev = l.events.find((e) => e.device === device.name && e.collection === d.collection && e.since === since);
-    if (!ev) {
-      ev = { device: device.name, deviceId: device.id, collection: d.collection, deletes: 0, liveBefore, since, last: since };
-      l.events.push(ev);
+  const out: MassDeletion[] = [];
+  for (const list of bursts.values()) {
+    for (const burst of list) {
+      const first = burst[0];
+      const liveBefore = first.liveAfter + 1;
+      if (liveBefore <= limits.minItems || burst.length <= liveBefore * limits.share) continue;
+      out.push({
+        device: first.device,
+        deviceId: first.deviceId,
+        collection: first.collection,
+        deletes: burst.length,
+        liveBefore,
+        since: new Date(first.at).toISOString(),
+        last: new Date(burst[burst.length - 1].at).toISOString(),
+      });
     }
-    ev.deletes = burst.length;
-    ev.liveBefore = Math.max(ev.liveBefore, liveBefore);
-    ev.last = new Date(d.at).toISOString();
-    return ev;
   }
+  return out.sort((a, b) => b.last.localeCompare(a.last));
+}
 
-  /** Mass deletions recorded for the user, newest first. */
-  massDeletions(userId: string): MassDeletion[] {
-    return [...(this.users.get(userId)?.events ?? [])].reverse();
-  }
-
-  /** Deletes by `device` (its name or token id) at or after `since`, oldest first. */
-  deletesSince(userId: string, device: string, since: number): DavDelete[] {
-    return (this.users.get(userId)?.deletes ?? []).filter((d) => (d.device === device || d.deviceId === device) && d.at >= since);
-  }
-
-  /** Forgets mass-deletion records that an undo covered. */
-  forgetEvents(userId: string, device: string, since: number): void {
-    const l = this.users.get(userId);
-    if (l) l.events = l.events.filter((e) => !((e.device === device || e.deviceId === device) && Date.parse(e.since) >= since));
-  }
+/** Deletes by `device` (its name or token id) at or after `since`, oldest first. */
+export function deletesSince(deletes: DavDelete[], device: string, since: number): DavDelete[] {
+  return deletes.filter((d) => (d.device === device || d.deviceId === device) && d.at >= since).sort((a, b) => a.at - b.at);
 }

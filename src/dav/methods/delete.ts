@@ -13,9 +13,6 @@ export async function remove(req: DavRequest): Promise<void> {
   }
   const { id, item } = await itemAt(req, col, t.name);
   if (!item) fail('not_found', `no resource "${t.name}"`);
-  const burst = await req.dav.deleteItem(req.user, req.device, col, id, preconditionsOf(req.request));
-  if (burst && burst.deletes === Math.floor(burst.liveBefore * req.keepsake.config.massDeleteShare) + 1) {
-    req.request.log.warn({ user: req.user.name, device: burst.device, collection: burst.collection, deletes: burst.deletes }, 'mass deletion over DAV: recorded; POST /api/v1/undo-deletes restores it');
-  }
+  await req.dav.deleteItem(req.user, req.device, col, id, preconditionsOf(req.request));
   req.reply.status(204).send();
 }

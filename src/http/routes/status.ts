@@ -23,7 +23,7 @@ export function statusRoutes(app: FastifyInstance, { keepsake, auth }: RouteCont
       // Per category while an online restore runs: pending, restoring, restored, verified.
       restore: keepsake.sync.restores.forUser(user.id),
       // Bursts of deletes by one DAV device over the mass-deletion guard's share (issue 6); undo with POST /api/v1/undo-deletes.
-      massDeletions: davServiceOf(keepsake).massDeletions(user),
+      massDeletions: await davServiceOf(keepsake).massDeletions(user),
     };
   });
   app.get('/healthz', async (_request, reply) => {
