@@ -115,7 +115,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       users: options.users,
       devices: options.devices,
       durationSeconds: options.durationSeconds,
-      createUsers: { adminToken },
+      // A function: after the restore the drill may have to log in again (see relogin).
+      createUsers: { adminToken: () => adminToken },
       photoShare: options.photoShare ?? 0.05,
       photoBytes: 100_000,
       editIntervalMs: 300,
