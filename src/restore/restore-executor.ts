@@ -2,7 +2,7 @@
 // categories in priority order, validated against what the backup recorded before they are served.
 import type { BackupRepository, UserIndex } from '../backup/repository.js';
 import { names } from '../backup/repository-format.js';
-import { checkReplayed, replayUser } from '../backup/replay.js';
+import { checkReplayed, type ReplayedUser, replayUser } from '../backup/replay.js';
 import { contentHash } from '../core/hash.js';
 import type { Kind } from '../core/kinds.js';
 import type { Revision, StoredItem } from '../core/model.js';
@@ -132,7 +132,13 @@ export async function executeRestore(
   store: RecordStore,
   blobs: BlobStore,
   plan: RestorePlan,
-  options: { tracker?: RestoreTracker; now?: () => string; onTask?: (t: RestoreTask, state: string) => void } = {},
+  options: {
+    tracker?: RestoreTracker;
+    now?: () => string;
+    onTask?: (t: RestoreTask, state: string) => void;
+    /** Memory for replayed users kept between category passes (default 256 MiB). */
+    cacheBytes?: number;
+  } = {},
 ): Promise<RestoreReport> {
   const started = Date.now();
   const now = options.now ?? (() => new Date().toISOString());
@@ -160,6 +166,29 @@ export async function executeRestore(
     options.onTask?.(task, 'quarantined');
   };
   tracker?.accountsRestored();
+
+  // The first pass (contacts, by default) replays only what it needs, so contacts are back as soon
+  // as possible. Later passes replay a user whole once and keep it, within a memory budget, for the
+  // passes after: segments are then read once per user instead of once per category.
+  const cache = new Map<string, ReplayedUser>();
+  let cacheBytes = 0;
+  const budget = options.cacheBytes ?? 256 * 1024 * 1024;
+  let firstPass = true;
+  const replayed = async (u: PlannedUser, collections: ReadonlySet<string>): Promise<ReplayedUser> => {
+    const hit = cache.get(u.userId);
+    if (hit) return hit;
+    if (firstPass || cacheBytes >= budget) return replayUser(repo, u.index, { seq: u.seq, collections });
+    const whole = await replayUser(repo, u.index, { seq: u.seq });
+    let size = 0;
+    for (const i of whole.items.values()) size += 200 + (i.content?.length ?? 0);
+    for (const r of whole.revisions) size += 200 + (r.content?.length ?? 0);
+    if (cacheBytes + size <= budget) {
+      cache.set(u.userId, whole);
+      cacheBytes += size;
+    }
+    return whole;
+  };
+
   const runTask = async (task: RestoreTask) => {
     const u = byId.get(task.userId)!;
     try {
@@ -173,8 +202,13 @@ export async function executeRestore(
     tracker?.set(task.userId, task.kind, 'restoring');
     options.onTask?.(task, 'restoring');
     const collections = new Set((u.kinds.get(task.kind) ?? []).map((c) => c.id));
-    const state = await replayUser(repo, u.index, { seq: u.seq, collections });
-    const problems = checkReplayed({ ...state, collections: new Map([...state.collections].filter(([id]) => collections.has(id))) });
+    const state = await replayed(u, collections);
+    // Validate only this category's part (a cached whole user holds every category).
+    const problems = checkReplayed({
+      ...state,
+      collections: new Map([...state.collections].filter(([id]) => collections.has(id))),
+      items: new Map([...state.items].filter(([, i]) => collections.has(i.collection))),
+    });
     if (problems.length > 0) return quarantine(task, u, problems);
     const before = new Map<string, number>();
     for (const id of collections) before.set(id, (await store.getCollection(u.userId, id))?.count ?? 0);
@@ -224,6 +258,7 @@ export async function executeRestore(
       }),
     );
     if (kind === 'contacts') report.contactsBackMs = Date.now() - started;
+    firstPass = false;
   }
   tracker?.finish();
   report.allBackMs = Date.now() - started;
