@@ -55,7 +55,8 @@ export interface ClientEvents {
   acknowledged: AcknowledgedWrite;
   conflict: ConflictCopy;
   rejected: { change: PendingChange; error: WireError };
-  serverChanged: { reason: ReconcileReason; previous: ServerIdentity | null; current: ServerIdentity | null };
+  /** Emitted after reconciling with a server that was not the data set the device knew. */
+  serverChanged: { reason: ReconcileReason; previous: ServerIdentity | null; current: ServerIdentity };
   healed: HealReport;
   /** A pull (or push) would delete more than the guard allows; nothing was deleted. */
   massDeletePaused: { collection: string; deletes: number; live: number; direction: 'pull' | 'push' };

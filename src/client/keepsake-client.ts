@@ -333,15 +333,23 @@ export class KeepsakeClient {
           }
         }
       }
-      if (reason !== null) {
+      for (let attempt = 1; reason !== null; attempt++) {
+        // The server may change again while we reconcile (a restore finishing): start over, a few times.
+        if (attempt > 3) throw new SyncError('server_unstable', 'the server changed again during reconciliation; will retry', null);
         const previous = this.state.meta.server;
         this.setState('reconciling', reason);
-        this.events.emit('serverChanged', { reason, previous, current: null });
         report.healed = await reconcile(this.ctx, reason);
+        this.events.emit('serverChanged', { reason, previous, current: report.healed.server });
         this.setState('syncing');
-        await this.pushAndPull(report, options);
-        if (this.verifyEveryMs !== null && this.state.pendingCount === 0) await this.digestsAgree();
+        reason = null;
+        try {
+          await this.pushAndPull(report, options);
+        } catch (e) {
+          if (!(e instanceof ServerChanged)) throw e;
+          reason = e.reason;
+        }
       }
+      if (report.healed && this.verifyEveryMs !== null && this.state.pendingCount === 0) await this.digestsAgree();
       const held = Object.entries(this.state.meta.heldDeletes);
       for (const [collection, list] of held) {
         if (!report.paused.some((p) => p.collection === collection)) report.paused.push({ collection, deletes: list.length, live: this.list(collection).length, direction: 'pull' });
