@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `keepsake` command: one subcommand per file under commands/.
+import './threadpool.js';
 import { Command } from 'commander';
 import { backupCommand } from './commands/backup.js'; // backups (issue 3)
 import { drillCommand } from './commands/drill.js';
