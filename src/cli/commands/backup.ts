@@ -51,7 +51,7 @@ function backupAction<A extends unknown[]>(fn: (...args: A) => Promise<void>): (
 export function backupCommand(): Command {
   const backup = new Command('backup').description('inspect, verify, checkpoint and prune backup repositories');
 
-  withBackupOptions(backup.command('status').description('per target: progress, lag, size, snapshots, last verification; exit 1 if behind verification is failing'))
+  withBackupOptions(backup.command('status').description('per target: progress, lag, size, snapshots, checkpoints, last verification; exit 1 if the last verification failed'))
     .action(
       backupAction(async (opts: Opts) => {
         const repos = await repositories(opts);
