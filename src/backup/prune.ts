@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { BackupError } from './backup-error.js';
 import type { BackupRepository } from './repository.js';
+import { readLeases } from './restore-lease.js';
 import { names, parseSegmentName, type CheckpointPayload, type PruneMarkPayload, type SnapshotPayload, type VerificationPayload } from './repository-format.js';
 
 export interface PrunePolicy {
@@ -40,6 +41,7 @@ export function parseDuration(text: string): number {
  * snapshots pinned by a checkpoint or kept as a daily. Snapshot data objects are removable when no
  * kept snapshot refers to them. Photo blobs are never removed: blob refs are only ever added,
  * so every blob is needed by its users' newest state. A user without such a base keeps everything.
+ * Objects named by an unexpired restore lease (`leases/…`) are never removable.
  */
 export async function removableObjects(repo: BackupRepository, policy: PrunePolicy, now: number): Promise<Set<string>> {
   const pinned = new Set<string>();
@@ -76,6 +78,10 @@ export async function removableObjects(repo: BackupRepository, policy: PrunePoli
     allData.add(d.name);
   }
   for (const d of allData) if (!keptData.has(d)) removable.add(d);
+  // A running restore's lease pins what it reads; expired leases themselves can go.
+  const leases = await readLeases(repo, now);
+  for (const o of leases.pinned) removable.delete(o);
+  for (const l of leases.expired) removable.add(l);
   return removable;
 }
 

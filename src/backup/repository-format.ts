@@ -113,6 +113,14 @@ export interface VerifyProblem {
   problem: string;
 }
 
+/** A restore lease: objects a running restore reads; prune keeps them until `until`. */
+export interface RestoreLeasePayload {
+  at: string;
+  until: string;
+  purpose: string;
+  objects: string[];
+}
+
 /** A prune mark: objects found unneeded at `at`, deleted by a later sweep once the grace period passed. */
 export interface PruneMarkPayload {
   at: string;
@@ -160,6 +168,9 @@ export const names = {
   },
   verification(at: string, nonce: string): string {
     return `verifications/${names.stamp(at)}-${nonce}`;
+  },
+  lease(at: string, nonce: string): string {
+    return `leases/${names.stamp(at)}-${nonce}`;
   },
   pruneMark(at: string, nonce: string): string {
     return `prune/${names.stamp(at)}-${nonce}`;

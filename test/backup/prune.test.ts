@@ -7,6 +7,7 @@ import { MemoryBlobStore } from '../../src/store/memory/blob-store.js';
 import { MemoryRecordStore } from '../../src/store/memory/record-store.js';
 import { BackupError } from '../../src/backup/backup-error.js';
 import { prune } from '../../src/backup/prune.js';
+import { takeRestoreLease } from '../../src/backup/restore-lease.js';
 import { replayUser } from '../../src/backup/replay.js';
 import { BackupShipper } from '../../src/backup/shipper.js';
 import { verifyRepository } from '../../src/backup/verify.js';
@@ -41,6 +42,9 @@ describe('backup prune', () => {
     );
     assert.equal((await verifyRepository(repo, { mode: 'full', sample: 0, now: () => t0 + 41 * DAY })).ok, true);
 
+    // A restore running from day 41 to day 51 reads the oldest segment: prune must leave it.
+    const leased = before.segments[0].name;
+    await takeRestoreLease(repo, [leased], 'test restore', 10 * DAY, t0 + 41 * DAY);
     const marked = await prune(repo, { keepWithinMs: 30 * DAY, keepDaily: 0, graceMs: 7 * DAY, dryRun: false, now: t0 + 41 * DAY });
     assert.ok(marked.marked > 0);
     assert.equal(marked.deleted, 0, 'the first run only marks');
@@ -50,9 +54,13 @@ describe('backup prune', () => {
     assert.ok(swept.deleted > 0);
 
     const afterIndex = await repo.userIndex(user.id);
+    assert.ok(afterIndex.segments.some((s) => s.name === leased), 'a leased object survives the sweep');
+    const later = await prune(repo, { keepWithinMs: 30 * DAY, keepDaily: 0, graceMs: 7 * DAY, dryRun: false, now: t0 + 52 * DAY });
+    assert.ok(later.marked >= 2, 'once the lease expired, the object and the lease are marked');
     assert.ok(afterIndex.snapshots.some((s) => s.name === before.snapshots[0].name), 'the pinned snapshot stays');
     assert.ok(afterIndex.snapshots.some((s) => s.name === before.snapshots[1].name), 'the base of the 30-day window stays');
     assert.ok(afterIndex.segments.length < before.segments.length, 'segments older than the window went');
+    void later;
     await assertSameAsStore(store, user.id, await replayUser(repo, afterIndex));
     const v = await verifyRepository(repo, { mode: 'full', sample: 0, now: () => t0 + 49 * DAY });
     assert.deepEqual(v.problems, []);
