@@ -172,10 +172,19 @@ class TargetShipper {
   /** Ships users with a few in parallel (each user's segments stay strictly in order). */
   private async shipAll(users: string[]): Promise<void> {
     let next = 0;
+    let failure: unknown = null;
     const worker = async () => {
-      while (next < users.length && this.owner.running) await this.shipUser(users[next++]);
+      while (next < users.length && this.owner.running && failure === null) {
+        try {
+          await this.shipUser(users[next++]);
+        } catch (e) {
+          failure = e;
+        }
+      }
     };
+    // Every worker finishes before the pass ends, so one user is never shipped twice at once.
     await Promise.all(Array.from({ length: Math.min(this.owner.options.parallelUsers, users.length) }, worker));
+    if (failure !== null) throw failure;
   }
 
   /** Waits `ms`; a poke ends the wait early when `pokable` (stop always does). */
@@ -309,15 +318,21 @@ class TargetShipper {
     const out = new Map<string, string>();
     let done = 0;
     let next = 0;
+    let failure: unknown = null;
     const worker = async () => {
-      while (next < seqs.length) {
+      while (next < seqs.length && failure === null) {
         const { userId } = seqs[next++];
         onUser?.(done++, seqs.length);
-        const snap = await this.shipUser(userId, forceSnapshot);
-        if (snap) out.set(userId, snap);
+        try {
+          const snap = await this.shipUser(userId, forceSnapshot);
+          if (snap) out.set(userId, snap);
+        } catch (e) {
+          failure = e;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.owner.options.parallelUsers, seqs.length) }, worker));
+    if (failure !== null) throw failure;
     return out;
   }
 
