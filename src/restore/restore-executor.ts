@@ -2,7 +2,8 @@
 // categories in priority order, validated against what the backup recorded before they are served.
 import type { BackupRepository, UserIndex } from '../backup/repository.js';
 import { names } from '../backup/repository-format.js';
-import { checkReplayed, type ReplayedUser, replayUser } from '../backup/replay.js';
+import { checkReplayed, type ReplayedUser, replayUser, restorePath } from '../backup/replay.js';
+import { takeRestoreLease } from '../backup/restore-lease.js';
 import { contentHash } from '../core/hash.js';
 import type { Kind } from '../core/kinds.js';
 import type { Revision, StoredItem } from '../core/model.js';
@@ -63,6 +64,9 @@ export interface RestoreReport {
   contactsBackMs: number | null;
   allBackMs: number;
   itemsPerSecond: number;
+  /** The restore lease that pins the objects read (null if the target refused it). */
+  lease?: string | null;
+  leaseError?: string;
 }
 
 /**
@@ -156,6 +160,19 @@ export async function executeRestore(
   const byId = new Map(plan.users.map((u) => [u.userId, u]));
   for (const u of plan.unreadable) {
     for (const kind of plan.scope.categories) report.quarantined.push({ userId: u.userId, user: u.userId, kind, problems: [u.problem] });
+  }
+
+  // Pin what this restore reads, so a prune running meanwhile leaves it alone. A read-only target
+  // cannot take the lease; the restore goes on (nothing prunes a read-only target either).
+  try {
+    const objects = plan.users.flatMap((u) => {
+      const p = restorePath(u.index, u.seq);
+      return [...(p.snapshot ? [p.snapshot] : []), ...p.segments];
+    });
+    report.lease = await takeRestoreLease(repo, objects, `restore of ${plan.users.length} user(s)`);
+  } catch (e) {
+    report.lease = null;
+    report.leaseError = (e as Error).message;
   }
 
   for (const u of plan.users) await store.restoreAccount(u.account);

@@ -71,6 +71,7 @@ describe('restore from backup', () => {
     const order: string[] = [];
     const report = await executeRestore(w.repo, target, targetBlobs, await planRestore(w.repo, scope()), { tracker, onTask: (t, s) => s === 'restoring' && order.push(t.kind) });
     assert.deepEqual(report.quarantined, []);
+    assert.match(report.lease ?? '', /^leases\//, 'the objects it reads are pinned against prune');
     for (const u of [w.ann, w.bob]) {
       assert.deepEqual(await snapshotOf(target, u), await snapshotOf(w.store, u));
       assert.equal((await target.getUser(u.id))?.passwordHash, u.passwordHash);
