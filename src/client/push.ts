@@ -179,20 +179,26 @@ function applyResults(
       // The server kept our change as a revision; we keep the device's latest content as a copy
       // the user can pick, and take the server's current version. Later edits of this item are
       // folded into the copy (they were based on the losing version).
-      for (const q of ctx.state.pendingFor(p.collection, p.id)) mutations.push({ op: 'dropPending', changeId: q.changeId });
+      const queued = ctx.state.pendingFor(p.collection, p.id);
+      for (const q of queued) mutations.push({ op: 'dropPending', changeId: q.changeId });
+      // The copy keeps the device's latest content: the item's, or — if the device deleted it
+      // after editing — the last edit it queued (the server kept that edit only as a revision,
+      // which a later restore of the server could lose).
+      const lastEdit = item.deleted ? [...queued].reverse().find((q) => !q.deleted && q.content !== undefined) : undefined;
+      const kept = lastEdit ? { deleted: false, content: lastEdit.content, hash: lastEdit.hash } : { deleted: item.deleted, content: item.deleted ? undefined : item.content, hash: item.hash };
       const copy: ConflictCopy = {
         copyId: ctx.newId(),
         collection: p.collection,
         id: p.id,
-        deleted: item.deleted,
-        ...(item.content !== undefined && !item.deleted ? { content: item.content } : {}),
-        hash: item.hash,
+        deleted: kept.deleted,
+        ...(kept.content !== undefined ? { content: kept.content } : {}),
+        hash: kept.hash,
         reason: 'conflict',
         serverVersion: r.item.version,
         serverRevision: r.revision,
         at: ctx.now(),
       };
-      if (!item.deleted) mutations.push({ op: 'putConflict', copy });
+      if (!copy.deleted) mutations.push({ op: 'putConflict', copy });
       mutations.push({ op: 'putItem', item: adoptServerItem(item, r.item, server) });
       const ack = { changeId: p.changeId, collection: p.collection, id: p.id, hash: p.hash, deleted: p.deleted, status: 'conflict' as const, version: null, revision: r.revision, server };
       after.push(() => {
