@@ -70,6 +70,22 @@ describe('client sync', () => {
     assert.equal(b.conflicts().length, 0);
   });
 
+  it('an edit that lost a conflict is kept as a copy even if the device deleted the item afterwards', async () => {
+    const token = await server.token(user());
+    const a = await device(server, token);
+    const b = await device(server, token);
+    await a.put('notes', 'shared', { title: 'v1', body: '' });
+    await a.sync();
+    await b.sync();
+    await a.put('notes', 'shared', { title: 'a wins', body: '' });
+    await a.sync();
+    await b.put('notes', 'shared', { title: 'b edit', body: 'only here' }); // offline…
+    await b.delete('notes', 'shared'); // …then deleted
+    assert.equal((await b.sync()).conflicts, 1);
+    assert.equal((b.get('notes', 'shared')!.content as { title: string }).title, 'a wins');
+    assert.deepEqual(b.conflicts().map((c) => (c.content as { title: string }).title), ['b edit']);
+  });
+
   it('a retry after a dropped response does not duplicate the write', async () => {
     const token = await server.token(user());
     let drop = 1;
