@@ -28,7 +28,7 @@ export interface FleetOptions {
   offlineChance?: number;
   /** … for this long (default 2–10 s). */
   offlineSeconds?: [number, number];
-  /** Share of new items that are photos (default 0.05), and their size (default 300 KB). */
+  /** Share of new items that are photos (default 0.05), and their size (default: each photo 200 KB to 3 MB, like a phone's). */
   photoShare?: number;
   photoBytes?: number;
   /** Share of edits that delete an item (default 0.05). */
@@ -175,7 +175,7 @@ export class Fleet {
     const o = this.options;
     const id = `${d.user}-d${d.index}-${++d.counter}`;
     if (d.random.chance(o.photoShare ?? 0.05)) {
-      const bytes = randomPng(d.random, o.photoBytes ?? 300_000);
+      const bytes = randomPng(d.random, o.photoBytes ?? d.random.int(200_000, 3_000_000));
       await d.client.putPhoto('photos', `photo-${id}`, bytes, { name: `IMG_${d.counter}.png`, type: 'image/png', takenAt: new Date().toISOString() });
       return;
     }

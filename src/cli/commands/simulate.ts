@@ -27,7 +27,7 @@ export function simulateCommand(): Command {
     .option('--seed <n>', 'random seed, to repeat a run')
     .option('--edit-interval <ms>', 'mean time between one device\'s edits', '2000')
     .option('--sync-interval <ms>', 'time between one device\'s syncs', '3000')
-    .option('--photo-size <bytes>', 'size of simulated photos', '300000')
+    .option('--photo-size <bytes>', 'size of every simulated photo (default: 200 KB to 3 MB each)')
     .option('--json', 'print the summary as JSON')
     .action(
       action(async (opts: Record<string, unknown>) => {
@@ -48,7 +48,7 @@ export function simulateCommand(): Command {
           ...(opts.seed !== undefined ? { seed: count('seed', opts.seed, 0) } : {}),
           editIntervalMs: count('edit-interval', opts.editInterval),
           syncIntervalMs: count('sync-interval', opts.syncInterval),
-          photoBytes: count('photo-size', opts.photoSize, 100),
+          ...(opts.photoSize !== undefined ? { photoBytes: count('photo-size', opts.photoSize, 100) } : {}),
           onProgress: (p) =>
             line.update(`simulate: ${p.seconds.toFixed(0)} s — ${p.writes} writes, ${p.syncs} syncs, ${p.conflicts} conflicts, ${p.healed} healed, ${p.offlineDevices} offline`),
         });
