@@ -1,4 +1,5 @@
 // Filesystem blob store: one file per blob at <dir>/ab/cd/<hex>, written via temp file, fsync and link.
+import { fsyncDir, writeFully } from '../durable-files.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -160,21 +161,7 @@ async function receive(source: AsyncIterable<Uint8Array>, hash: string, maxBytes
   return size;
 }
 
-async function writeFully(fh: FileHandle, chunk: Uint8Array): Promise<void> {
-  for (let off = 0; off < chunk.length; ) {
-    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-    off += bytesWritten;
-  }
-}
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 async function fileSize(path: string): Promise<number | null> {
   try {

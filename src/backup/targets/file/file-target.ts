@@ -1,4 +1,5 @@
 // Backup target on a local (or mounted) directory: temp file, fsync, hard link into place, directory fsync.
+import { fsyncDir, writeFully } from '../../../store/durable-files.js';
 import { randomBytes } from 'node:crypto';
 import { readFile as readFileCb, stat as statCb } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
@@ -180,19 +181,4 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function writeFully(fh: FileHandle, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) {
-    const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
-    off += bytesWritten;
-  }
-}
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
