@@ -6,7 +6,7 @@ import type { Random } from './random.js';
 const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Tim', 'Hedy', 'Linus'];
 const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Perlman', 'Lee', 'Lamarr', 'Torvalds'];
 const TOPICS = ['Standup', 'Dentist', 'Piano lesson', 'Team lunch', 'Yoga', 'Book club', 'Code review', 'Parents evening'];
-const TODOS = ['Buy milk', 'Renew passport', 'Call the plumber', 'File taxes', 'Water plants', 'Book flights'];
+const TASK_TITLES = ['Buy milk', 'Renew passport', 'Call the plumber', 'File taxes', 'Water plants', 'Book flights'];
 const GAMES = ['Snake', 'Tetris', '2048', 'Minesweeper', 'Solitaire'];
 
 /** A tiny valid PNG (1×1) in base64, for contact photos inside vCards. */
@@ -74,7 +74,7 @@ export function task(random: Random, uid: string, revision: number): string {
     'BEGIN:VTODO',
     `UID:${uid}`,
     'DTSTAMP:20260101T000000Z',
-    `SUMMARY:${random.pick(TODOS)}`,
+    `SUMMARY:${random.pick(TASK_TITLES)}`,
     `DUE:${stamp(random)}`,
     `PRIORITY:${random.int(1, 9)}`,
     `STATUS:${done ? 'COMPLETED' : 'NEEDS-ACTION'}`,
@@ -86,7 +86,7 @@ export function task(random: Random, uid: string, revision: number): string {
 }
 
 export function note(random: Random, revision: number): NoteContent {
-  const items = Array.from({ length: random.int(2, 6) }, (_v, i) => `- ${random.pick(TODOS)} (${i + 1})`);
+  const items = Array.from({ length: random.int(2, 6) }, (_v, i) => `- ${random.pick(TASK_TITLES)} (${i + 1})`);
   return { title: `${random.pick(TOPICS)} notes`, body: `# ${random.pick(TOPICS)}\n\n${items.join('\n')}\n\nRevision ${revision}.\n` };
 }
 
