@@ -1,6 +1,6 @@
 // Prometheus metrics for /metrics: requests, latencies, and what the store holds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RecordStore } from '../core/ports/record-store.js';
+import type { RecordStore, StoreStats } from '../core/ports/record-store.js';
 
 /** One backup target's figures for /metrics (issue 3). */
 export interface BackupMetricsSource {
@@ -77,7 +77,17 @@ export function createMetrics(store: RecordStore): HttpMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const stats = () => store.stats();
+  // One scrape collects three gauges from the same figures: ask the store once per second at most.
+  let cached: { at: number; value: Promise<StoreStats> } | null = null;
+  const stats = (): Promise<StoreStats> => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 1000) {
+      const value = store.stats();
+      value.catch(() => (cached = null));
+      cached = { at: now, value };
+    }
+    return cached.value;
+  };
   new Gauge({
     name: 'keepsake_users',
     help: 'accounts in the store',
