@@ -30,7 +30,7 @@ export function sendDavError(err: unknown, request: FastifyRequest, reply: Fasti
     request.log.error({ err }, 'DAV request failed');
   }
   if (code === 'unauthorized') reply.header('www-authenticate', 'Basic realm="Keepsake", charset="UTF-8"');
-  if (code === 'rate_limited' && isKeepsakeError(err) && typeof err.details?.retryAfter === 'number') reply.header('retry-after', String(err.details.retryAfter));
+  if (isKeepsakeError(err) && typeof err.details?.retryAfter === 'number') reply.header('retry-after', String(err.details.retryAfter));
   const pre = PRECONDITION[code];
   const inner = (pre ? element(pre[0], pre[1]) : '') + element(NS.keepsake, 'code', code) + element(NS.keepsake, 'message', escapeXml(message));
   reply.status(status).header('content-type', 'application/xml; charset=utf-8').send(document(NS.dav, 'error', inner));

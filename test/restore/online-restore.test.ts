@@ -91,6 +91,10 @@ describe('online restore', () => {
       assert.equal(held.body.error.code, 'restoring');
       assert.ok(Number(held.headers.get('retry-after')) > 0);
       assert.equal((await call(server.url, 'GET', '/api/v1/items/notes/n', undefined, auth)).body.error.code, 'restoring');
+      const davCal = await fetch(`${server.url}/dav/ida/calendar/`, { method: 'PROPFIND', headers: { ...basic('ida', 'ida-password'), depth: '1' } });
+      assert.equal(davCal.status, 503, 'a DAV client is told to wait, never shown an empty calendar to mirror');
+      assert.match(await davCal.text(), /restoring/);
+      assert.ok(Number(davCal.headers.get('retry-after')) > 0);
       const st = await call(server.url, 'GET', '/api/v1/status', undefined, auth);
       assert.deepEqual(st.body.restore.map((c: any) => c.state), DEFAULT_PRIORITY.map(() => 'pending'));
       // A device writes while the restore runs: accepted, and it survives.

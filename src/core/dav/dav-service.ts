@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail } from '../errors.js';
 import { contentHash } from '../hash.js';
-import type { Kind } from '../kinds.js';
+import { KINDS, type Kind } from '../kinds.js';
 import type { Collection, StoredItem, User } from '../model.js';
 import type { Clock } from '../ports/clock.js';
 import type { RecordStore, ServerIdentity } from '../ports/record-store.js';
@@ -78,14 +78,26 @@ export class DavService {
     return c;
   }
 
+  /**
+   * DAV clients mirror what they read, so during an online restore a collection that is not back
+   * yet answers `restoring` instead of looking empty or partial (reads only; writes are accepted).
+   */
+  private async requireRestored(user: User, collection: string): Promise<void> {
+    if (!this.sync.restores.affects(user.id)) return;
+    const c = await this.store.getCollection(user.id, collection);
+    this.sync.restores.requireAvailable(user.id, c ? [c.kind] : KINDS);
+  }
+
   /** A live item, or null (tombstones count as absent). */
   async item(user: User, collection: string, id: string): Promise<StoredItem | null> {
+    await this.requireRestored(user, collection);
     const i = await this.store.getItem(user.id, collection, id);
     return i && !i.deleted ? i : null;
   }
 
   /** Every live item of a collection, ascending by id. */
   async liveItems(user: User, collection: string): Promise<StoredItem[]> {
+    await this.requireRestored(user, collection);
     const out: StoredItem[] = [];
     let afterId: string | undefined;
     for (;;) {
@@ -107,6 +119,7 @@ export class DavService {
    * next time rather than missed.
    */
   async changesSince(user: User, collection: string, token: string): Promise<DavChanges> {
+    await this.requireRestored(user, collection);
     const server = await this.identity();
     const last = await this.store.lastSeq(user.id);
     const since = parseSyncToken(token, server, last);

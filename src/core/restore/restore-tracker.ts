@@ -117,6 +117,11 @@ export class RestoreTracker {
     this.finishedAt = this.clock.now();
   }
 
+  /** Whether any restore state concerns this user (cheap: lets callers skip looking up kinds). */
+  affects(userId: string): boolean {
+    return this.planning || this.entries.has(userId);
+  }
+
   /** True unless this user's category is part of a restore and not back yet. */
   isAvailable(userId: string, kind: Kind): boolean {
     if (this.planning) return false;
