@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   unsupported_report: 'The REPORT is not supported on this resource.',
   depth_not_supported: 'The Depth header is not supported here (PROPFIND answers Depth 0 and 1).',
   method_not_allowed: 'The method is not allowed on this resource.',
+  parent_missing: 'The folder to create this in (or copy or move it to) does not exist.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -9,7 +9,8 @@ export type DavTarget =
   | { type: 'root' }
   | { type: 'home'; user: string }
   | { type: 'collection'; user: string; collection: string }
-  | { type: 'item'; user: string; collection: string; name: string };
+  /** `parents`: folders between the collection and the resource (only photo collections have folders). */
+  | { type: 'item'; user: string; collection: string; name: string; parents: string[] };
 
 /** Percent-encodes one path segment, leaving the characters UIDs use often (`@`, `:`) readable. */
 export function encodeSegment(s: string): string {
@@ -34,8 +35,12 @@ export function parseDavPath(url: string): DavTarget {
   if (segments.length === 0) return { type: 'root' };
   if (segments.length === 1) return { type: 'home', user: segments[0] };
   if (segments.length === 2) return { type: 'collection', user: segments[0], collection: segments[1] };
-  if (segments.length === 3) return { type: 'item', user: segments[0], collection: segments[1], name: segments[2] };
-  fail('not_found', 'collections do not nest: paths are /dav/<user>/<collection>/<resource>');
+  return { type: 'item', user: segments[0], collection: segments[1], name: segments[segments.length - 1], parents: segments.slice(2, -1) };
+}
+
+/** The path of a target inside its collection: '' for the collection, else its segments joined by `/`. */
+export function pathInCollection(t: DavTarget): string {
+  return t.type === 'item' ? [...t.parents, t.name].join('/') : '';
 }
 
 export function homeHref(user: string): string {
@@ -49,6 +54,12 @@ export function collectionHref(user: string, collection: string): string {
 /** File extension of a kind's resources: `.vcf` for contacts, `.ics` for events and tasks, none for photos. */
 export function extensionOf(kind: Kind): string {
   return kind === 'contacts' ? '.vcf' : kind === 'calendar' || kind === 'tasks' ? '.ics' : '';
+}
+
+/** The href of a file or folder `path` (segments joined by `/`) inside a photo collection; folders end in `/`. */
+export function photoHref(user: string, collection: string, path: string, folder: boolean): string {
+  if (path === '') return collectionHref(user, collection);
+  return collectionHref(user, collection) + path.split('/').map(encodeSegment).join('/') + (folder ? '/' : '');
 }
 
 export function itemHref(user: string, collection: string, kind: Kind, id: string): string {

@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../core/accounts/account-service.js';
 import { DavService, type DavDevice, type Preconditions } from '../core/dav/dav-service.js';
 import { fail } from '../core/errors.js';
+import { PhotoFolders } from '../core/dav/photo-folders.js';
+import { DEFAULT_SYNC_LIMITS } from '../core/sync/sync-service.js';
 import type { User } from '../core/model.js';
 import type { RecordStore } from '../core/ports/record-store.js';
 import { parseBasic } from '../http/auth.js';
@@ -14,19 +16,29 @@ import { parseXml, type XmlElement } from './xml.js';
 /** Largest XML request body (PROPFIND, REPORT, PROPPATCH, MKCOL): a bigger one is refused unread. */
 export const MAX_XML_BYTES = 1024 * 1024;
 
-const services = new WeakMap<Keepsake, DavService>();
+const services = new WeakMap<Keepsake, { dav: DavService; folders: PhotoFolders }>();
 
-/** The one DavService of a running Keepsake (it holds the per-device delete log). */
-export function davServiceOf(keepsake: Keepsake): DavService {
+/** The one DavService and PhotoFolders of a running Keepsake (they hold the delete log and the folder trees). */
+export function davServicesOf(keepsake: Keepsake): { dav: DavService; folders: PhotoFolders } {
   let s = services.get(keepsake);
   if (!s) {
-    s = new DavService(keepsake.store, keepsake.sync, keepsake.photos, keepsake.clock, {
+    const dav = new DavService(keepsake.store, keepsake.sync, keepsake.photos, keepsake.clock, {
       share: keepsake.config.massDeleteShare,
       minItems: keepsake.config.massDeleteMinItems,
     });
+    const folders = new PhotoFolders(keepsake.store, keepsake.blobs, keepsake.clock, dav, {
+      maxTextBytes: DEFAULT_SYNC_LIMITS.maxTextBytes,
+      maxBlobBytes: keepsake.config.maxPhotoBytes,
+    });
+    s = { dav, folders };
     services.set(keepsake, s);
   }
   return s;
+}
+
+/** The one DavService of a running Keepsake. */
+export function davServiceOf(keepsake: Keepsake): DavService {
+  return davServicesOf(keepsake).dav;
 }
 
 /** How long a checked password is reused within this process (scrypt on every DAV request would make sync crawl); the account is re-read on each use. */
@@ -90,6 +102,7 @@ export async function readBody(request: FastifyRequest, max: number): Promise<Bu
 export interface DavRequest {
   keepsake: Keepsake;
   dav: DavService;
+  folders: PhotoFolders;
   request: FastifyRequest;
   reply: FastifyReply;
   user: User;

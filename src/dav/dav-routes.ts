@@ -4,7 +4,7 @@ import { fail } from '../core/errors.js';
 import { userOf } from '../http/auth.js';
 import type { RouteContext } from '../http/routes/context.js';
 import { sendDavError } from './dav-errors.js';
-import { DavAuth, type DavRequest, davServiceOf } from './dav-request.js';
+import { DavAuth, type DavRequest, davServicesOf } from './dav-request.js';
 import { DAV_ROOT, parseDavPath } from './dav-paths.js';
 import { copyMove } from './methods/copy-move.js';
 import { remove } from './methods/delete.js';
@@ -55,7 +55,7 @@ async function dispatch(req: DavRequest): Promise<void> {
 /** Adds the DAV routes. DAV routes are marked `config.dav` (test/dav/authorization covers each method). */
 export function davRoutes(app: FastifyInstance, { keepsake, auth }: RouteContext): void {
   for (const m of EXTRA_METHODS) if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
-  const dav = davServiceOf(keepsake);
+  const { dav, folders } = davServicesOf(keepsake);
   const davAuth = new DavAuth(keepsake.accounts, keepsake.store, () => keepsake.clock.now());
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -63,9 +63,12 @@ export function davRoutes(app: FastifyInstance, { keepsake, auth }: RouteContext
     try {
       // OPTIONS is answered without credentials: clients probe capabilities before logging in (RFC 4791 §5.1).
       if (request.method === 'OPTIONS') return options(reply);
+      // A raw '#' cannot be part of a request-target (RFC 3986 §3.5); cutting the fragment off would
+      // make "DELETE /folder/#frag" delete the folder, so such a request is refused.
+      if (request.url.includes('#')) fail('invalid_request', 'the request URL holds a raw "#"; percent-encode it as %23');
       const target = parseDavPath(request.url);
       const { user, device } = await davAuth.authenticate(request);
-      await dispatch({ keepsake, dav, request, reply, user, device, target });
+      await dispatch({ keepsake, dav, folders, request, reply, user, device, target });
     } catch (e) {
       // Drain an unread body so the connection stays usable for the client's next request.
       if (!request.raw.readableEnded) request.raw.resume();

@@ -9,7 +9,9 @@ export type DavResource =
   | { type: 'root' }
   | { type: 'home' }
   | { type: 'collection'; col: Collection }
-  | { type: 'item'; col: Collection; item: StoredItem };
+  | { type: 'item'; col: Collection; item: StoredItem }
+  /** A folder inside a photo collection; `item` is its folder item (null when only its members say it exists). */
+  | { type: 'folder'; col: Collection; path: string; item: StoredItem | null };
 
 /** Facts computed once per request that several properties need. */
 export interface PropertyEnv {
@@ -63,6 +65,8 @@ const LIVE: Record<string, { get: Getter; allprop: boolean }> = {
     get: (r) =>
       r.type === 'item'
         ? ''
+        : r.type === 'folder'
+          ? davElement('collection')
         : r.type === 'home'
           ? davElement('collection') + davElement('principal')
           : r.type === 'root'
@@ -71,7 +75,7 @@ const LIVE: Record<string, { get: Getter; allprop: boolean }> = {
   },
   [clark(NS.dav, 'displayname')]: {
     allprop: true,
-    get: (r, env) => (r.type === 'collection' ? escapeXml(r.col.name) : r.type === 'home' ? escapeXml(env.userName) : r.type === 'root' ? 'Keepsake' : null),
+    get: (r, env) => (r.type === 'collection' ? escapeXml(r.col.name) : r.type === 'folder' ? escapeXml(r.path.slice(r.path.lastIndexOf('/') + 1)) : r.type === 'home' ? escapeXml(env.userName) : r.type === 'root' ? 'Keepsake' : null),
   },
   [clark(NS.dav, 'getetag')]: {
     allprop: true,
@@ -81,7 +85,7 @@ const LIVE: Record<string, { get: Getter; allprop: boolean }> = {
   [clark(NS.dav, 'getcontentlength')]: { allprop: true, get: (r) => (r.type === 'item' ? String(contentLength(r.col, r.item)) : null) },
   [clark(NS.dav, 'getlastmodified')]: {
     allprop: true,
-    get: (r) => (r.type === 'item' ? new Date(r.item.modified).toUTCString() : r.type === 'collection' && r.col.lastChangeAt ? new Date(r.col.lastChangeAt).toUTCString() : null),
+    get: (r) => (r.type === 'item' || (r.type === 'folder' && r.item) ? new Date(r.item!.modified).toUTCString() : r.type === 'collection' && r.col.lastChangeAt ? new Date(r.col.lastChangeAt).toUTCString() : null),
   },
   [clark(NS.dav, 'creationdate')]: { allprop: true, get: (r) => (r.type === 'collection' ? r.col.createdAt : null) },
   [clark(NS.dav, 'current-user-principal')]: { allprop: false, get: (_r, env) => hrefElement(homeHref(env.userName)) },

@@ -66,6 +66,8 @@ export async function collectionOf(req: DavRequest, target: DavTarget = req.targ
   checkOwner(req, target);
   const col = await req.dav.collection(req.user, target.collection);
   if (!DAV_KINDS.includes(col.kind)) fail('collection_not_found', `collection "${col.id}" (${col.kind}) is not available over DAV`);
+  // Only photo collections hold folders; elsewhere a deeper path names nothing.
+  if (target.type === 'item' && target.parents.length > 0 && col.kind !== 'photos') fail('not_found', `${col.kind} collections do not nest: paths are /dav/<user>/<collection>/<resource>`);
   return col;
 }
 

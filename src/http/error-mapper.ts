@@ -42,6 +42,7 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_report: 403,
   depth_not_supported: 403,
   method_not_allowed: 405,
+  parent_missing: 409,
 };
 
 export function statusOf(code: ErrorCode): number {

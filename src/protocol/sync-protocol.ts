@@ -23,6 +23,10 @@ export interface PhotoContent {
   type: string;
   size: number;
   takenAt?: string;
+  /** Folder inside the collection (names joined by `/`), absent at the top (WebDAV subfolders). */
+  path?: string;
+  /** WebDAV dead properties, `{namespace}name` to XML text. */
+  props?: Record<string, string>;
 }
 
 /** A game high score. */

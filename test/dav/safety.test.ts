@@ -41,9 +41,10 @@ describe('DAV safety', () => {
       ['REPORT', '/dav/ada/calendar/', '<c:calendar-query xmlns:c="urn:ietf:params:xml:ns:caldav"><c:filter><c:comp-filter name="VCALENDAR"><c:time-range start="yesterday"/></c:comp-filter></c:filter></c:calendar-query>', {}, 400, 'invalid_xml'],
       ['PUT', '/dav/ada/contacts/x.vcf', 'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:No UID\r\nEND:VCARD\r\n', {}, 403, 'valid-address-data'],
       ['PUT', '/dav/ada/calendar/t.ics', 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\nEND:VCALENDAR\r\n', {}, 403, 'valid-calendar-data'],
-      ['PUT', '/dav/ada/photos/not-an-image.jpg', 'hello', {}, 415, 'blob_type_unsupported'],
+      ['PUT', '/dav/ada/photos/no-such-folder/a.jpg', 'hello', {}, 409, 'parent_missing'],
+      ['PUT', '/dav/ada/photos/back%5Cslash.txt', 'hello', {}, 422, 'invalid_content'],
       ['MKCOL', '/dav/ada/contacts/', undefined, {}, 405, ''],
-      ['MKCOL', '/dav/ada/contacts/sub/', undefined, {}, 403, 'collections do not nest'],
+      ['MKCOL', '/dav/ada/contacts/sub/', undefined, {}, 403, 'only photo folders nest'],
     ];
     for (const [method, path, body, headers, status, marker] of cases) {
       const r = await dav(method, path, body, headers);

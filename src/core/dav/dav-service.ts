@@ -44,6 +44,19 @@ export function etagOf(item: { hash: string }): string {
   return `"${item.hash}"`;
 }
 
+/** Fails with `precondition_failed` unless `If-Match` / `If-None-Match` hold for `current` (null: no resource). */
+export function checkPreconditions(current: StoredItem | null, pre: Preconditions): void {
+  // RFC 7232 §3.1/§3.2; RFC 4791 §5.3.2 relies on them to avoid lost updates.
+  if (pre.ifMatch !== undefined) {
+    const ok = current !== null && (pre.ifMatch === '*' || pre.ifMatch.includes(etagOf(current)));
+    if (!ok) fail('precondition_failed', current ? 'the resource changed since you read it (If-Match)' : 'the resource does not exist (If-Match)');
+  }
+  if (pre.ifNoneMatch !== undefined) {
+    const hit = current !== null && (pre.ifNoneMatch === '*' || pre.ifNoneMatch.includes(etagOf(current)));
+    if (hit) fail('precondition_failed', 'the resource already exists (If-None-Match)');
+  }
+}
+
 const PAGE = 5000;
 
 /**
@@ -141,18 +154,6 @@ export class DavService {
     return { token: next, changed, deleted };
   }
 
-  private checkPreconditions(current: StoredItem | null, pre: Preconditions): void {
-    // RFC 7232 §3.1/§3.2; RFC 4791 §5.3.2 relies on them to avoid lost updates.
-    if (pre.ifMatch !== undefined) {
-      const ok = current !== null && (pre.ifMatch === '*' || pre.ifMatch.includes(etagOf(current)));
-      if (!ok) fail('precondition_failed', current ? 'the resource changed since you read it (If-Match)' : 'the resource does not exist (If-Match)');
-    }
-    if (pre.ifNoneMatch !== undefined) {
-      const hit = current !== null && (pre.ifNoneMatch === '*' || pre.ifNoneMatch.includes(etagOf(current)));
-      if (hit) fail('precondition_failed', 'the resource already exists (If-None-Match)');
-    }
-  }
-
   /**
    * Writes a vCard or iCalendar text as item `id`, through the same push use case as the JSON API
    * (same validation, versions, hashes, revisions). A write that loses a race with another
@@ -161,7 +162,7 @@ export class DavService {
   async putText(user: User, col: Collection, id: string, text: string, pre: Preconditions): Promise<DavWrite> {
     const current = await this.store.getItem(user.id, col.id, id);
     const live = current && !current.deleted ? current : null;
-    this.checkPreconditions(live, pre);
+    checkPreconditions(live, pre);
     return this.write(user, col, id, current, text, live === null);
   }
 
@@ -176,30 +177,6 @@ export class DavService {
     return { created, version: result.item.version, hash: result.item.hash };
   }
 
-  /** Stores an uploaded image as blob and photo item `name` in a photos collection. */
-  async putPhoto(user: User, col: Collection, name: string, bytes: Buffer, pre: Preconditions, lastModified?: string): Promise<DavWrite> {
-    if (col.kind !== 'photos') fail('invalid_request', `"${col.id}" is not a photos collection`);
-    const current = await this.store.getItem(user.id, col.id, name);
-    const live = current && !current.deleted ? current : null;
-    this.checkPreconditions(live, pre);
-    const hash = contentHash(bytes);
-    const up = await this.photos.upload(user, hash, (async function* () { yield bytes; })());
-    const content: Record<string, unknown> = { blob: hash, name, type: up.type, size: up.size };
-    if (lastModified) content.takenAt = lastModified;
-    return this.write(user, col, name, current, content, live === null);
-  }
-
-  /** Writes photo item `name` for a blob this user already has (COPY/MOVE of a photo). */
-  async putPhotoMeta(user: User, col: Collection, name: string, meta: { blob: string; type: string; size: number }): Promise<DavWrite> {
-    const current = await this.store.getItem(user.id, col.id, name);
-    return this.write(user, col, name, current, { blob: meta.blob, name, type: meta.type, size: meta.size }, !current || current.deleted);
-  }
-
-  /** A photo item's metadata. */
-  photoOf(item: StoredItem): { blob: string; name: string; type: string; size: number } {
-    return JSON.parse(item.content ?? '{}') as { blob: string; name: string; type: string; size: number };
-  }
-
   /** Reads a photo's bytes. */
   readPhoto(user: User, blob: string) {
     return this.photos.read(user, blob);
@@ -212,7 +189,7 @@ export class DavService {
   async deleteItem(user: User, device: DavDevice, col: Collection, id: string, pre: Preconditions): Promise<void> {
     const current = await this.item(user, col.id, id);
     if (!current) fail('item_not_found', `no item "${id}" in "${col.id}"`);
-    this.checkPreconditions(current, pre);
+    checkPreconditions(current, pre);
     // One delete never trips the per-request guard; the recorded bursts cover DAV.
     const r = await this.sync.push(user, {
       changes: [{ changeId: `dav-${randomUUID()}`, collection: col.id, id, baseVersion: current.version, deleted: true }],
@@ -220,9 +197,20 @@ export class DavService {
     const result = r.results[0];
     if (result.status === 'rejected') throw rejected(result.error);
     if (result.status === 'conflict') fail('precondition_failed', `"${id}" was changed by another client at the same moment; it was not deleted`);
-    const after = await this.store.getCollection(user.id, col.id);
-    const d: DavDelete = { device: device.name, deviceId: device.id, collection: col.id, id, version: result.item!.version, at: this.clock.now(), liveAfter: after?.count ?? 0 };
-    await this.store.setDavProperties(user.id, DELETE_LOG, `${String(d.at).padStart(15, '0')}-${randomUUID()}`, { [DELETE_PROP]: JSON.stringify(d) });
+    await this.recordDeletes(user, device, col, [{ id, version: result.item!.version }]);
+  }
+
+  /**
+   * Records deletes just applied in `col` (in the order applied) with the device that made them,
+   * so a mass deletion can be shown and undone even after a restart.
+   */
+  async recordDeletes(user: User, device: DavDevice, col: Collection, deletes: Array<{ id: string; version: number }>): Promise<void> {
+    const after = (await this.store.getCollection(user.id, col.id))?.count ?? 0;
+    const at = this.clock.now();
+    for (const [n, { id, version }] of deletes.entries()) {
+      const d: DavDelete = { device: device.name, deviceId: device.id, collection: col.id, id, version, at, liveAfter: after + (deletes.length - 1 - n) };
+      await this.store.setDavProperties(user.id, DELETE_LOG, `${String(d.at).padStart(15, '0')}-${randomUUID()}`, { [DELETE_PROP]: JSON.stringify(d) });
+    }
   }
 
   /** Recorded DAV deletes of the user still remembered (older ones are forgotten here). */

@@ -1,9 +1,9 @@
-// GET and HEAD: an item's stored bytes (vCard, iCalendar, or a photo's image) with its ETag.
-import { Readable } from 'node:stream';
+// GET and HEAD: an item's stored bytes (vCard, iCalendar; photo folders in photo-files.ts) with its ETag.
 import { etagOf } from '../../core/dav/dav-service.js';
 import { fail } from '../../core/errors.js';
 import type { DavRequest } from '../dav-request.js';
 import { checkOwner, collectionOf, itemAt } from '../resources.js';
+import { photoGet } from './photo-files.js';
 
 const TYPES = { contacts: 'text/vcard; charset=utf-8', calendar: 'text/calendar; charset=utf-8', tasks: 'text/calendar; charset=utf-8' } as const;
 
@@ -17,16 +17,10 @@ export async function get(req: DavRequest, head: boolean): Promise<void> {
     return;
   }
   const col = await collectionOf(req);
+  if (col.kind === 'photos') return photoGet(req, col, head);
   const { item } = await itemAt(req, col, t.name);
   if (!item) fail('not_found', `no resource "${t.name}"`);
   const reply = req.reply.header('etag', etagOf(item)).header('last-modified', new Date(item.modified).toUTCString());
-  if (col.kind === 'photos') {
-    const meta = req.dav.photoOf(item);
-    reply.header('content-type', meta.type).header('content-length', String(meta.size));
-    if (head) return void reply.status(200).send();
-    const b = await req.dav.readPhoto(req.user, meta.blob);
-    return void reply.status(200).send(Readable.from(b.body));
-  }
   const body = Buffer.from(item.content ?? '', 'utf8');
   reply.header('content-type', TYPES[col.kind as keyof typeof TYPES] ?? 'application/octet-stream').header('content-length', String(body.length));
   reply.status(200).send(head ? undefined : body);

@@ -4,7 +4,8 @@ import type { Kind } from '../../core/kinds.js';
 import { type DavRequest, xmlBody } from '../dav-request.js';
 import { collectionHref } from '../dav-paths.js';
 import { isProtected } from '../properties.js';
-import { checkOwner } from '../resources.js';
+import { checkOwner, collectionOf } from '../resources.js';
+import { photoMkcol } from './photo-files.js';
 import { child, children, clark, NS, type XmlElement } from '../xml.js';
 import { propertyUpdates } from './proppatch.js';
 
@@ -25,7 +26,8 @@ export async function mkcol(req: DavRequest, calendar: boolean): Promise<void> {
     // RFC 4918 §9.3.1: a missing parent is 409 Conflict.
     const parent = (await req.dav.collections(req.user)).find((c) => c.id === t.collection);
     if (!parent) return void req.reply.status(409).header('content-type', 'text/plain').send(`no collection "${t.collection}" to create it in`);
-    fail('forbidden', 'collections do not nest: create collections directly in your home /dav/<user>/');
+    if (parent.kind === 'photos' && !calendar) return photoMkcol(req, await collectionOf(req));
+    fail('forbidden', 'only photo folders nest: create calendars and address books directly in your home /dav/<user>/');
   }
   if (t.type !== 'collection') fail('method_not_allowed', 'this resource already exists');
   checkOwner(req);

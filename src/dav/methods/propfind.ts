@@ -4,6 +4,7 @@ import { type DavRequest, depthOf, xmlBody } from '../dav-request.js';
 import { type DavResource, describe, hrefOf } from '../properties.js';
 import { checkOwner, collectionOf, DAV_KINDS, itemAt, NAME_PROP, propertyEnv, resourceNames, sendMultistatus } from '../resources.js';
 import { clark, child, NS, responseElement, type XmlElement } from '../xml.js';
+import { photoMembers, photoPropfind } from './photo-files.js';
 import { deadPropertiesOf } from './proppatch.js';
 
 /** What a PROPFIND body asks for: an empty body means allprop (RFC 4918 §9.1). */
@@ -42,12 +43,18 @@ export async function propfind(req: DavRequest): Promise<void> {
   } else if (t.type === 'collection') {
     const col = await collectionOf(req);
     list.push({ href: hrefOf(user, { type: 'collection', col }), r: { type: 'collection', col } });
+    if (depth === '1' && col.kind === 'photos') {
+      const responses = [responseElement(describe(list[0].href, list[0].r, env, wanted, await deadPropertiesOf(req, list[0].r)))];
+      for (const m of await photoMembers(req, col)) responses.push(responseElement(describe(m.href, m.r, env, wanted, m.dead)));
+      return sendMultistatus(req, responses);
+    }
     if (depth === '1') {
       const names = await resourceNames(req, col);
       for (const item of await req.dav.liveItems(req.user, col.id)) list.push({ href: names.href(item.id), r: { type: 'item', col, item } });
     }
   } else {
     const col = await collectionOf(req);
+    if (col.kind === 'photos') return photoPropfind(req, col, depth, wanted);
     const { item } = await itemAt(req, col, t.name);
     if (!item) fail('not_found', `no resource "${t.name}"`);
     list.push({ href: (await resourceNames(req, col)).href(item.id), r: { type: 'item', col, item } });

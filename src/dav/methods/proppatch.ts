@@ -4,6 +4,8 @@ import { type DavRequest, xmlBody } from '../dav-request.js';
 import { type DavResource, hrefOf, isProtected } from '../properties.js';
 import { collectionOf, itemAt, NAME_PROP, resourceNames, sendMultistatus } from '../resources.js';
 import { clark, children, NS, responseElement, textOf, type XmlElement } from '../xml.js';
+import { pathInCollection } from '../dav-paths.js';
+import { photoResource } from './photo-files.js';
 
 const DISPLAYNAME = clark(NS.dav, 'displayname');
 
@@ -41,7 +43,13 @@ export async function proppatch(req: DavRequest): Promise<void> {
   const col = await collectionOf(req);
   let r: DavResource = { type: 'collection', col };
   let href = hrefOf(req.user.name, r);
-  if (t.type === 'item') {
+  const photoPath = col.kind === 'photos' ? pathInCollection(t) : '';
+  if (photoPath !== '') {
+    // A file or folder inside a photo collection: its dead properties live in its item.
+    const found = photoResource(req.user.name, col, await req.folders.tree(req.user, col), photoPath);
+    if (!found) fail('not_found', `no file or folder "${photoPath}"`);
+    ({ href, r } = found);
+  } else if (t.type === 'item') {
     const { item } = await itemAt(req, col, t.name);
     if (!item) fail('not_found', `no resource "${t.name}"`);
     r = { type: 'item', col, item };
@@ -65,7 +73,8 @@ export async function proppatch(req: DavRequest): Promise<void> {
       if (u.value !== null) await req.dav.renameCollection(req.user, col.id, u.text.trim());
     } else dead[u.key] = u.value;
   }
-  if (Object.keys(dead).length > 0) await req.dav.setProperties(req.user, col.id, r.type === 'item' ? r.item.id : '', dead);
+  if (Object.keys(dead).length > 0 && photoPath !== '') await req.folders.setProperties(req.user, col, photoPath, dead);
+  else if (Object.keys(dead).length > 0) await req.dav.setProperties(req.user, col.id, r.type === 'item' ? r.item.id : '', dead);
   const ok = new Map(updates.map((u) => [u.key, '']));
   sendMultistatus(req, [responseElement({ href, found: ok, failed: new Map() })]);
 }

@@ -1,22 +1,21 @@
-// PUT (RFC 4791 §5.3.2, RFC 6352 §6.3.2): a vCard or iCalendar object, or an image into a photos collection.
+// PUT (RFC 4791 §5.3.2, RFC 6352 §6.3.2): a vCard or iCalendar object (files into photo folders: photo-files.ts).
 import { fail } from '../../core/errors.js';
 import { etagOf } from '../../core/dav/dav-service.js';
 import { type DavRequest, preconditionsOf, readBody } from '../dav-request.js';
 import { collectionOf, itemAt, keepResourceName } from '../resources.js';
 import { uidOf } from '../../core/dav/resource-uid.js';
 import { checkId } from '../../core/ids.js';
+import { photoPut } from './photo-files.js';
 
 export async function put(req: DavRequest): Promise<void> {
   const t = req.target;
   if (t.type !== 'item') fail('method_not_allowed', 'PUT creates or replaces a resource inside a collection');
   const col = await collectionOf(req);
+  if (col.kind === 'photos') return photoPut(req, col);
   const pre = preconditionsOf(req.request);
   const { id, item } = await itemAt(req, col, t.name);
   let result;
-  if (col.kind === 'photos') {
-    const bytes = await readBody(req.request, req.keepsake.config.maxPhotoBytes);
-    result = await req.dav.putPhoto(req.user, col, id, bytes, pre);
-  } else {
+  {
     const bytes = await readBody(req.request, 1024 * 1024 + 1);
     const text = bytes.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(bytes)) fail(col.kind === 'contacts' ? 'invalid_vcard' : 'invalid_icalendar', 'the body is not UTF-8 text');
