@@ -14,8 +14,21 @@ export interface ChangePlan {
   countDelta: number;
   /** Turns the collection's digest before into the digest after. */
   nextDigest(digest: string): string;
-  /** Whether the changeId must be remembered (everything except `missing`). */
-  rememberChangeId: boolean;
+}
+
+/**
+ * Duplicate detection without a change-id log. A store keeps, on every item row and revision
+ * row it writes, the changeId of the change that produced that version: the item row carries
+ * the applying change's id, an overwritten or deleted version keeps the id it had as the current
+ * row, and a conflict's losing version carries the losing change's id. A change whose changeId
+ * is on the item's current row or on one of its kept revisions is a `duplicate`. So a retry is
+ * recognised for as long as the version it made is kept (the retention window); after that it is
+ * planned again, and the rules still lose nothing (a stale base version is a conflict whose
+ * content is kept). A `noop` change writes no row and is not remembered: its retry is another
+ * `noop`, answered the same way.
+ */
+export function revisionChangeId(revision: Revision, change: PreparedChange, currentChangeId: string | null): string | null {
+  return revision.reason === 'conflict' ? change.changeId : currentChangeId;
 }
 
 /**
@@ -30,7 +43,7 @@ export function planChange(
 ): ChangePlan {
   const decision = decideChange(current, change);
   if (decision === 'missing') {
-    return { outcome: { status: 'missing' }, item: null, revision: null, countDelta: 0, nextDigest: (d) => d, rememberChangeId: false };
+    return { outcome: { status: 'missing' }, item: null, revision: null, countDelta: 0, nextDigest: (d) => d };
   }
   if (decision === 'noop') {
     return {
@@ -39,7 +52,6 @@ export function planChange(
       revision: null,
       countDelta: 0,
       nextDigest: (d) => d,
-      rememberChangeId: true,
     };
   }
   if (decision === 'conflict') {
@@ -61,7 +73,6 @@ export function planChange(
       revision,
       countDelta: 0,
       nextDigest: (d) => d,
-      rememberChangeId: true,
     };
   }
   const seq = nextSeq();
@@ -88,6 +99,5 @@ export function planChange(
     revision,
     countDelta: (after ? 1 : 0) - (before ? 1 : 0),
     nextDigest: (d) => digestReplace(d, change.id, before, after),
-    rememberChangeId: true,
   };
 }

@@ -1,6 +1,6 @@
 // In-memory record store: the reference implementation of the port, for fast tests.
 import { randomUUID } from 'node:crypto';
-import { planChange } from '../../core/change-plan.js';
+import { planChange, revisionChangeId } from '../../core/change-plan.js';
 import { planRestoreItem } from '../../core/restore/restore-item-plan.js';
 import { EMPTY_DIGEST } from '../../core/digest.js';
 import { KeepsakeError } from '../../core/errors.js';
@@ -21,7 +21,9 @@ interface UserState {
   collections: Map<string, Collection & { order: number }>;
   items: Map<string, StoredItem>; // key: collection \0 id
   revisions: Revision[];
-  changeIds: Set<string>;
+  /** The changeId that wrote each item row (key as `items`), and each kept revision object. */
+  itemChangeIds: Map<string, string>;
+  revisionChangeIds: WeakMap<Revision, string>;
   blobs: Set<string>;
 }
 
@@ -46,7 +48,7 @@ export class MemoryRecordStore implements RecordStore {
       if (u.name === user.name) throw new KeepsakeError('user_exists', `a user named "${user.name}" already exists`);
     }
     this.users.set(user.id, copy(user));
-    this.state.set(user.id, { seq: 0, collections: new Map(), items: new Map(), revisions: [], changeIds: new Set(), blobs: new Set() });
+    this.state.set(user.id, { seq: 0, collections: new Map(), items: new Map(), revisions: [], itemChangeIds: new Map(), revisionChangeIds: new WeakMap(), blobs: new Set() });
     for (const c of collections) await this.createCollection(user.id, c, user.createdAt);
     return copy(user);
   }
@@ -138,19 +140,28 @@ export class MemoryRecordStore implements RecordStore {
     for (const change of changes) {
       const k = key(change.collection, change.id);
       const current = s.items.get(k) ?? null;
-      if (s.changeIds.has(change.changeId)) {
+      const currentChangeId = s.itemChangeIds.get(k) ?? null;
+      const isRetry = (r: Revision) => r.collection === change.collection && r.id === change.id && s.revisionChangeIds.get(r) === change.changeId;
+      if (current && (currentChangeId === change.changeId || s.revisions.some(isRetry))) {
         out.push({ status: 'duplicate', item: current ? copy(current) : null });
         continue;
       }
       const col = s.collections.get(change.collection);
       if (!col) throw new KeepsakeError('collection_not_found', `no collection "${change.collection}"`);
       const plan = planChange(current, change, now, () => ++s.seq);
-      if (plan.item) s.items.set(k, copy(plan.item));
-      if (plan.revision) s.revisions.push(copy(plan.revision));
+      if (plan.item) {
+        s.items.set(k, copy(plan.item));
+        s.itemChangeIds.set(k, change.changeId);
+      }
+      if (plan.revision) {
+        const kept = copy(plan.revision);
+        const id = revisionChangeId(plan.revision, change, currentChangeId);
+        if (id !== null) s.revisionChangeIds.set(kept, id);
+        s.revisions.push(kept);
+      }
       if (plan.item || plan.revision) col.lastChangeAt = now;
       col.count += plan.countDelta;
       col.digest = plan.nextDigest(col.digest);
-      if (plan.rememberChangeId) s.changeIds.add(change.changeId);
       out.push(copy(plan.outcome));
     }
     return out;
@@ -286,7 +297,7 @@ export class MemoryRecordStore implements RecordStore {
   async restoreAccount(a: RestoredAccount): Promise<void> {
     if (!this.users.has(a.user.id)) {
       this.users.set(a.user.id, copy(a.user));
-      this.state.set(a.user.id, { seq: 0, collections: new Map(), items: new Map(), revisions: [], changeIds: new Set(), blobs: new Set() });
+      this.state.set(a.user.id, { seq: 0, collections: new Map(), items: new Map(), revisions: [], itemChangeIds: new Map(), revisionChangeIds: new WeakMap(), blobs: new Set() });
     }
     const s = this.userState(a.user.id);
     for (const t of a.tokens) if (!this.tokens.has(t.id)) this.tokens.set(t.id, copy(t));

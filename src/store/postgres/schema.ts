@@ -8,7 +8,7 @@ import type { ServerIdentity } from '../../core/ports/record-store.js';
  * like the reference store's `<` on strings, and independent of the database's locale. (It differs
  * from JavaScript's UTF-16 order only between astral characters and U+E000..U+FFFF.)
  *
- * The hot tables (items, revisions, change_ids) carry no foreign keys: every write to them happens
+ * The hot tables (items, revisions) carry no foreign keys: every write to them happens
  * in `applyChanges` with the user's row locked and the collection checked, and a foreign-key check
  * per row would cost a lookup on the hottest path. `items (user_id, version)` is UNIQUE so that the
  * database itself refuses a sequence number handed out twice.
@@ -102,6 +102,16 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
          resource    text NOT NULL,
          props       jsonb NOT NULL,
          PRIMARY KEY (user_id, collection, resource))`,
+    ],
+  },
+  {
+    // Duplicate detection moves onto the rows (see core/change-plan.ts, revisionChangeId): one
+    // index less per write, and change ids no longer pile up forever.
+    version: 4,
+    statements: [
+      `ALTER TABLE items ADD COLUMN change_id text COLLATE "C"`,
+      `ALTER TABLE revisions ADD COLUMN change_id text COLLATE "C"`,
+      `DROP TABLE change_ids`,
     ],
   },
 ];

@@ -1,5 +1,5 @@
 // Applies a batch of prepared changes inside the caller's transaction; the decisions come from core.
-import { planChange } from '../../core/change-plan.js';
+import { planChange, revisionChangeId } from '../../core/change-plan.js';
 import { KeepsakeError } from '../../core/errors.js';
 import type { ChangeOutcome, PreparedChange, Revision, StoredItem } from '../../core/model.js';
 import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
@@ -13,9 +13,9 @@ interface CollectionState {
 }
 
 /**
- * Applies `changes` for one user, in order, exactly as the in-memory reference does: a known
- * changeId answers `duplicate`; otherwise `planChange` decides and this function writes the
- * planned rows, bumps `users.seq`, remembers the changeId and updates each touched collection's
+ * Applies `changes` for one user, in order, exactly as the in-memory reference does: a changeId
+ * found on the item's row or its revisions answers `duplicate`; otherwise `planChange` decides and
+ * this function writes the planned rows with their change ids, bumps `users.seq` and updates each touched collection's
  * count, digest and last change time. Must run inside a write transaction (the group commit's
  * savepoint), so either all of it is written or none; throws `user_not_found` or
  * `collection_not_found` and then writes nothing.
@@ -29,22 +29,21 @@ export function applyChangesInTransaction(q: StatementCache, userId: string, cha
   const out: ChangeOutcome[] = [];
 
   for (const change of changes) {
-    const row = q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? AND id = ?`)
-      .get(userId, change.collection, change.id) as ItemRow | undefined;
+    const row = q.sql(`SELECT ${ITEM_COLUMNS}, change_id FROM items WHERE user_id = ? AND collection = ? AND id = ?`)
+      .get(userId, change.collection, change.id) as (ItemRow & { change_id: string | null }) | undefined;
     const current = row ? toItem(row) : null;
-    if (q.sql('SELECT 1 FROM change_ids WHERE user_id = ? AND change_id = ?').get(userId, change.changeId)) {
+    if (row && isDuplicate(q, userId, change, row.change_id)) {
       out.push({ status: 'duplicate', item: current });
       continue;
     }
     const col = collectionState(q, collections, userId, change.collection);
     const plan = planChange(current, change, now, () => ++seq);
-    if (plan.item) upsertItem(q, userId, plan.item);
-    if (plan.revision) insertRevision(q, userId, plan.revision);
+    if (plan.item) upsertItem(q, userId, plan.item, change.changeId);
+    if (plan.revision) insertRevision(q, userId, plan.revision, revisionChangeId(plan.revision, change, row?.change_id ?? null));
     if (plan.item || plan.revision) col.lastChangeAt = now;
     col.count += plan.countDelta;
     col.digest = plan.nextDigest(col.digest);
     col.dirty = true;
-    if (plan.rememberChangeId) q.sql('INSERT INTO change_ids (user_id, change_id) VALUES (?, ?)').run(userId, change.changeId);
     out.push(plan.outcome);
   }
 
@@ -70,19 +69,26 @@ function collectionState(q: StatementCache, cache: Map<string, CollectionState>,
   return state;
 }
 
-function upsertItem(q: StatementCache, userId: string, item: StoredItem): void {
-  q.sql(
-    `INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (user_id, collection, id) DO UPDATE SET
-       version = excluded.version, hash = excluded.hash, modified = excluded.modified,
-       deleted = excluded.deleted, content = excluded.content`,
-  ).run(userId, item.collection, item.id, item.version, item.hash, item.modified, item.deleted ? 1 : 0, item.content);
+/** The change is a retry: its id is on the item's current row or on one of its kept revisions. */
+function isDuplicate(q: StatementCache, userId: string, change: PreparedChange, currentChangeId: string | null): boolean {
+  if (currentChangeId === change.changeId) return true;
+  return q.sql('SELECT 1 FROM revisions WHERE user_id = ? AND collection = ? AND id = ? AND change_id = ?')
+    .get(userId, change.collection, change.id, change.changeId) !== undefined;
 }
 
-function insertRevision(q: StatementCache, userId: string, r: Revision): void {
+function upsertItem(q: StatementCache, userId: string, item: StoredItem, changeId: string): void {
   q.sql(
-    `INSERT INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(userId, r.collection, r.id, r.version, r.hash, r.modified, r.deleted ? 1 : 0, r.content, r.reason, r.keptAt);
+    `INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content, change_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (user_id, collection, id) DO UPDATE SET
+       version = excluded.version, hash = excluded.hash, modified = excluded.modified,
+       deleted = excluded.deleted, content = excluded.content, change_id = excluded.change_id`,
+  ).run(userId, item.collection, item.id, item.version, item.hash, item.modified, item.deleted ? 1 : 0, item.content, changeId);
+}
+
+function insertRevision(q: StatementCache, userId: string, r: Revision, changeId: string | null): void {
+  q.sql(
+    `INSERT INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at, change_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(userId, r.collection, r.id, r.version, r.hash, r.modified, r.deleted ? 1 : 0, r.content, r.reason, r.keptAt, changeId);
 }

@@ -119,6 +119,16 @@ export const MIGRATIONS: readonly Migration[] = [
       PRIMARY KEY (user_id, collection, resource)
     ) WITHOUT ROWID;`,
   },
+  {
+    // Duplicate detection moves onto the rows (see core/change-plan.ts, revisionChangeId): one
+    // random-keyed index less per write, and change ids no longer pile up forever. Rows written
+    // before this migration carry no change id; a retry of such a change is planned again.
+    version: 4,
+    description: 'change ids on item and revision rows',
+    sql: `ALTER TABLE items ADD COLUMN change_id TEXT;
+      ALTER TABLE revisions ADD COLUMN change_id TEXT;
+      DROP TABLE change_ids;`,
+  },
 ];
 
 /** Highest schema version this code knows. */
