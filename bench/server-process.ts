@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** bin/keepsake, the command users run (compiled bench files live in dist/bench). */
+export const LAUNCHER = fileURLToPath(new URL('../../bin/keepsake', import.meta.url));
 
 export interface ServerProcess {
   url: string;
@@ -20,9 +22,14 @@ export function cli(args: string[], input = ''): void {
 
 export function startServer(args: string[]): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    // KEEPSAKE_BENCH_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    // The server starts as users start it: through bin/keepsake (which sets MALLOC_ARENA_MAX).
+    // KEEPSAKE_BENCH_NODE_ARGS runs node directly with those flags instead, e.g.
+    // "--cpu-prof --cpu-prof-dir=/tmp/prof", keeping the launcher's environment.
     const nodeArgs = (process.env.KEEPSAKE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', '--log-level', 'error', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const serveArgs = ['serve', '--port', '0', '--log-level', 'error', ...args];
+    const child = nodeArgs.length
+      ? spawn(process.execPath, [...nodeArgs, CLI, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { MALLOC_ARENA_MAX: '2', ...process.env } })
+      : spawn(LAUNCHER, serveArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (d: Buffer) => {
       out += d;
