@@ -1,52 +1,26 @@
 // Runs a restore from a backup repository into a store: accounts first, then every user's
 // categories in priority order, validated against what the backup recorded before they are served.
-import type { BackupRepository, UserIndex } from '../backup/repository.js';
-import { names } from '../backup/repository-format.js';
-import { checkReplayed, type ReplayedUser, replayUser, restorePath } from '../backup/replay.js';
+import type { BackupRepository } from '../backup/repository.js';
+import { checkReplayed, replayUser, restorePath } from '../backup/replay.js';
 import { takeRestoreLease } from '../backup/restore-lease.js';
-import { contentHash } from '../core/hash.js';
 import type { Kind } from '../core/kinds.js';
 import type { Revision, StoredItem } from '../core/model.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
-import type { RecordStore, RestoredAccount, RestoredItem, RestoreItemsResult } from '../core/ports/record-store.js';
-import { orderTasks, type RestoreTask } from '../core/restore/restore-plan.js';
+import type { RecordStore, RestoredItem, RestoreItemsResult } from '../core/ports/record-store.js';
+import type { RestoreTask } from '../core/restore/restore-plan.js';
 import type { RestoreTracker } from '../core/restore/restore-tracker.js';
-import { seqAt } from './point-in-backup.js';
+import { forEachBounded } from './bounded.js';
+import { restoreBlobs } from './restore-blobs.js';
+import type { PlannedUser, RestorePlan } from './restore-planner.js';
 
+export { planRestore, probeBackupServer, type BackupServer, type PlannedUser, type RestorePlan, type RestoreScope } from './restore-planner.js';
+
+/** Items per `restoreItems` call (one savepoint in a group commit). */
 const BATCH = 500;
-
-export interface RestoreScope {
-  /** User ids to restore; all users in the backup when empty. */
-  userIds: string[];
-  categories: Kind[];
-  priority: Kind[];
-  /** ISO time to restore to; the newest state when absent. */
-  at?: string;
-  /** Users restored at once within a category. */
-  concurrency?: number;
-}
-
-export interface PlannedUser {
-  userId: string;
-  name: string;
-  seq: number;
-  index: UserIndex;
-  /** Collections of each kind with the item counts the backup recorded. */
-  kinds: Map<Kind, Array<{ id: string; count: number }>>;
-  /** The account as of `seq`, ready for `RecordStore.restoreAccount`. */
-  account: RestoredAccount;
-}
-
-export interface RestorePlan {
-  scope: RestoreScope;
-  users: PlannedUser[];
-  tasks: RestoreTask[];
-  items: number;
-  /** Bytes of backup objects this restore reads at most (segments, snapshots; blobs not counted). */
-  bytes: number;
-  /** Users whose backup could not even be read far enough to plan them (reported as quarantined). */
-  unreadable: Array<{ userId: string; problem: string }>;
-}
+/** Users restored at once within a category unless the scope says otherwise. */
+export const DEFAULT_RESTORE_CONCURRENCY = 16;
+/** Accounts written at once (the store groups them into few transactions). */
+const ACCOUNTS_PARALLEL = 256;
 
 export interface QuarantinedCategory {
   userId: string;
@@ -69,51 +43,6 @@ export interface RestoreReport {
   leaseError?: string;
 }
 
-/**
- * Reads only the named users' indexes (or every index for a full restore) and their latest account
- * state, to know what there is to restore and in which order.
- */
-export async function planRestore(repo: BackupRepository, scope: RestoreScope): Promise<RestorePlan> {
-  const indexes = scope.userIds.length ? await Promise.all(scope.userIds.map((id) => repo.userIndex(id))) : [...(await repo.allUserIndexes()).values()];
-  const users: PlannedUser[] = [];
-  const unreadable: RestorePlan['unreadable'] = [];
-  let bytes = 0;
-  for (const index of indexes) {
-    if (index.segments.length === 0 && index.snapshots.length === 0) continue;
-    let seq: number;
-    let state;
-    try {
-      seq = scope.at ? await seqAt(repo, index, scope.at) : Number.MAX_SAFE_INTEGER;
-      if (seq === 0) continue;
-      state = await replayUser(repo, index, { seq, collections: new Set() });
-    } catch (e) {
-      unreadable.push({ userId: index.userId, problem: (e as Error).message });
-      continue;
-    }
-    if (!state.account) continue;
-    const kinds = new Map<Kind, Array<{ id: string; count: number }>>();
-    for (const c of state.collections.values()) {
-      if (!kinds.has(c.kind)) kinds.set(c.kind, []);
-      kinds.get(c.kind)!.push({ id: c.id, count: c.count });
-    }
-    const account: RestoredAccount = {
-      user: state.account.user,
-      tokens: state.account.tokens,
-      collections: [...state.collections.values()].map((c) => ({ id: c.id, kind: c.kind, name: c.name, createdAt: c.createdAt, deletedAt: c.deletedAt })),
-      blobRefs: state.blobRefs,
-      seq: state.seq,
-    };
-    users.push({ userId: index.userId, name: state.account.user.name, seq: state.seq, index, kinds, account });
-    bytes += index.segments.reduce((n, s) => n + s.size, 0) + index.snapshots.reduce((n, s) => n + s.size, 0);
-  }
-  const tasks = orderTasks(
-    users.flatMap((u) => [...u.kinds].map(([kind, cols]) => ({ userId: u.userId, kind, items: cols.reduce((n, c) => n + c.count, 0) }))),
-    scope.priority,
-    scope.categories,
-  );
-  return { scope, users, tasks, items: tasks.reduce((n, t) => n + t.items, 0), bytes, unreadable };
-}
-
 /** Pairs each replayed item with its revisions. */
 function entriesOf(items: Iterable<StoredItem>, revisions: Revision[]): RestoredItem[] {
   const byItem = new Map<string, Revision[]>();
@@ -127,9 +56,12 @@ function entriesOf(items: Iterable<StoredItem>, revisions: Revision[]): Restored
 
 /**
  * Executes a plan. Accounts (with password hashes and device tokens, so devices keep working) come
- * back first; then tasks run in plan order. A category whose replayed data does not validate is
- * quarantined: nothing of it is written, it is reported, and reads of it keep answering `restoring`.
- * Idempotent: running it again (after an interruption) writes only what is missing.
+ * back first; then every kind in priority order, users in parallel within a kind: a kind starts only
+ * once the previous one is back for everyone ("every user's contacts before anyone's photos"). A
+ * category whose replayed data does not validate is quarantined: nothing of it is written, it is
+ * reported, and reads of it keep answering `restoring`. Idempotent: running it again (after an
+ * interruption) writes only what is missing. Durability comes from the store: every
+ * `restoreItems` call is durable when it resolves, and parallel calls share commits and fsyncs.
  */
 export async function executeRestore(
   repo: BackupRepository,
@@ -140,12 +72,11 @@ export async function executeRestore(
     tracker?: RestoreTracker;
     now?: () => string;
     onTask?: (t: RestoreTask, state: string) => void;
-    /** Memory for replayed users kept between category passes (default 256 MiB). */
-    cacheBytes?: number;
   } = {},
 ): Promise<RestoreReport> {
   const started = Date.now();
   const now = options.now ?? (() => new Date().toISOString());
+  const reader = plan.reader ?? repo;
   const tracker = options.tracker;
   tracker?.plan(plan.tasks, plan.scope.priority);
   const report: RestoreReport = {
@@ -175,7 +106,7 @@ export async function executeRestore(
     report.leaseError = (e as Error).message;
   }
 
-  for (const u of plan.users) await store.restoreAccount(u.account);
+  await forEachBounded(plan.users, ACCOUNTS_PARALLEL, (u) => store.restoreAccount(u.account));
 
   const quarantine = (task: RestoreTask, u: PlannedUser, problems: string[]) => {
     report.quarantined.push({ userId: u.userId, user: u.name, kind: task.kind, problems });
@@ -183,28 +114,6 @@ export async function executeRestore(
     options.onTask?.(task, 'quarantined');
   };
   tracker?.accountsRestored();
-
-  // The first pass (contacts, by default) replays only what it needs, so contacts are back as soon
-  // as possible. Later passes replay a user whole once and keep it, within a memory budget, for the
-  // passes after: segments are then read once per user instead of once per category.
-  const cache = new Map<string, ReplayedUser>();
-  let cacheBytes = 0;
-  const budget = options.cacheBytes ?? 256 * 1024 * 1024;
-  let firstPass = true;
-  const replayed = async (u: PlannedUser, collections: ReadonlySet<string>): Promise<ReplayedUser> => {
-    const hit = cache.get(u.userId);
-    if (hit) return hit;
-    if (firstPass || cacheBytes >= budget) return replayUser(repo, u.index, { seq: u.seq, collections });
-    const whole = await replayUser(repo, u.index, { seq: u.seq });
-    let size = 0;
-    for (const i of whole.items.values()) size += 200 + (i.content?.length ?? 0);
-    for (const r of whole.revisions) size += 200 + (r.content?.length ?? 0);
-    if (cacheBytes + size <= budget) {
-      cache.set(u.userId, whole);
-      cacheBytes += size;
-    }
-    return whole;
-  };
 
   const runTask = async (task: RestoreTask) => {
     const u = byId.get(task.userId)!;
@@ -219,84 +128,60 @@ export async function executeRestore(
     tracker?.set(task.userId, task.kind, 'restoring');
     options.onTask?.(task, 'restoring');
     const collections = new Set((u.kinds.get(task.kind) ?? []).map((c) => c.id));
-    const state = await replayed(u, collections);
-    // Validate only this category's part (a cached whole user holds every category).
-    const problems = checkReplayed({
-      ...state,
-      collections: new Map([...state.collections].filter(([id]) => collections.has(id))),
-      items: new Map([...state.items].filter(([, i]) => collections.has(i.collection))),
-    });
-    if (problems.length > 0) return quarantine(task, u, problems);
-    const before = new Map<string, number>();
-    for (const id of collections) before.set(id, (await store.getCollection(u.userId, id))?.count ?? 0);
+    // A user planning replayed whole is not read again; otherwise only this kind's data is read.
+    const state = plan.replayed?.get(u.userId) ?? (await replayUser(reader, u.index, { seq: u.seq, collections }));
+    const mine = new Map([...state.collections].filter(([id]) => collections.has(id)));
     const items = [...state.items.values()].filter((i) => collections.has(i.collection));
-    if (task.kind === 'photos') report.blobs += await restoreBlobs(repo, blobs, items);
-    const entries = entriesOf(items, state.revisions.filter((r) => collections.has(r.collection)));
+    const problems = checkReplayed({ ...state, collections: mine, items: new Map(items.map((i) => [`${i.collection}\u0000${i.id}`, i])) });
+    if (problems.length > 0) return quarantine(task, u, problems);
     const seqBefore = await store.lastSeq(u.userId);
-    let clean = true;
-    let ownSeqs = 0;
+    if (task.kind === 'photos') {
+      const copied = await restoreBlobs(reader, blobs, items);
+      report.blobs += copied;
+    }
+    const entries = entriesOf(items, state.revisions.filter((r) => collections.has(r.collection)));
+    const outcome: RestoreItemsResult = { inserted: 0, replaced: 0, keptNewer: 0, unchanged: 0 };
     for (let i = 0; i < entries.length; i += BATCH) {
       const part = entries.slice(i, i + BATCH);
       const r = await store.restoreItems(u.userId, part, now());
-      for (const k of Object.keys(r) as Array<keyof RestoreItemsResult>) report.items[k] += r[k];
-      if (r.keptNewer > 0 || r.replaced > 0) clean = false;
-      ownSeqs += r.inserted + r.replaced + r.keptNewer;
+      for (const k of Object.keys(r) as Array<keyof RestoreItemsResult>) {
+        report.items[k] += r[k];
+        outcome[k] += r[k];
+      }
       tracker?.advance(u.userId, task.kind, part.filter((e) => !e.item.deleted).length);
     }
-    // Verified: the store now holds exactly what the backup recorded. That is checkable only when
-    // the store had nothing of its own in these collections and no device wrote meanwhile (the
-    // user's sequence moved by exactly what this restore wrote); otherwise the category is
-    // `restored`, its data having been validated before it was written.
-    const quiet = (await store.lastSeq(u.userId)) - seqBefore <= ownSeqs;
-    let verified = clean && quiet;
+    // Verified: the store now holds exactly what the backup recorded (same count and digest). When
+    // it does not, either the store holds more (a device wrote, or data was there before: the
+    // category is `restored`, its data validated before it was written), or this restore wrote
+    // something else than it validated: that is the case when every item was newly inserted, no
+    // device wrote meanwhile (the user's sequence moved by exactly what this restore wrote) and the
+    // store's count is what the restore added, and it is quarantined.
+    const [seqAfter, afterCols] = await Promise.all([store.lastSeq(u.userId), store.listCollections(u.userId, { includeDeleted: true })]);
+    const after = new Map(afterCols.map((c) => [c.id, c]));
+    const alone = outcome.inserted === entries.length && seqAfter - seqBefore <= outcome.inserted;
+    let verified = true;
     for (const id of collections) {
-      const recorded = state.collections.get(id);
-      const got = await store.getCollection(u.userId, id);
-      if (!recorded || !got) continue;
-      if (before.get(id) !== 0) verified = false;
-      if (verified && (got.digest !== recorded.digest || got.count !== recorded.count)) {
-        return quarantine(task, u, [`collection ${id}: store digest after restore differs from the backup's`]);
-      }
+      const recorded = mine.get(id);
+      const got = after.get(id);
+      if (!recorded || !got || (got.digest === recorded.digest && got.count === recorded.count)) continue;
+      verified = false;
+      const added = items.filter((i) => i.collection === id && !i.deleted).length;
+      if (alone && got.count === added) return quarantine(task, u, [`collection ${id}: store digest after restore differs from the backup's`]);
     }
     tracker?.set(task.userId, task.kind, verified ? 'verified' : 'restored');
     options.onTask?.(task, verified ? 'verified' : 'restored');
   };
 
-  const concurrency = Math.max(1, plan.scope.concurrency ?? 4);
-  // Kinds in priority order; within a kind, users in parallel. A kind starts only when the
-  // previous one is back for everyone: that is the promise "contacts before photos".
+  const concurrency = Math.max(1, plan.scope.concurrency ?? DEFAULT_RESTORE_CONCURRENCY);
   for (const kind of plan.scope.priority) {
     const queue = plan.tasks.filter((t) => t.kind === kind);
     if (queue.length === 0) continue;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-        while (next < queue.length) await runTask(queue[next++]);
-      }),
-    );
+    await forEachBounded(queue, concurrency, runTask);
     if (kind === 'contacts') report.contactsBackMs = Date.now() - started;
-    firstPass = false;
   }
   tracker?.finish();
   report.allBackMs = Date.now() - started;
   const restoredItems = report.items.inserted + report.items.replaced + report.items.unchanged + report.items.keptNewer;
   report.itemsPerSecond = restoredItems / Math.max(0.001, report.allBackMs / 1000);
   return report;
-}
-
-/** Copies the photo bytes that live photo items need and the blob store lacks; returns how many. */
-async function restoreBlobs(repo: BackupRepository, blobs: BlobStore, items: StoredItem[]): Promise<number> {
-  let n = 0;
-  for (const item of items) {
-    if (item.deleted || item.content === null) continue;
-    const hash = (JSON.parse(item.content) as { blob?: string }).blob;
-    if (!hash || (await blobs.stat(hash))) continue;
-    const bytes = await repo.get(names.blob(hash), 'blob');
-    if (contentHash(bytes) !== hash) throw new Error(`backup object ${names.blob(hash)} does not hash to its name`);
-    await blobs.put(hash, (async function* () {
-      yield bytes;
-    })(), { maxBytes: Number.MAX_SAFE_INTEGER });
-    n++;
-  }
-  return n;
 }

@@ -45,9 +45,11 @@ describe('interrupted restore', () => {
       const delay = fullMs * share;
       data = tempDir('keepsake-interrupted-');
       const child = spawn(process.execPath, [CLI, 'restore', '--from', repoDir, '--data', data, '--all', '--concurrency', '1'], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, delay));
+      // Listen first: a run that ends before the kill must not leave the wait pending forever.
+      const exited = new Promise((r) => child.once('exit', r));
+      await Promise.race([new Promise((r) => setTimeout(r, delay)), exited]);
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       const probe = await openSqliteStore(join(data, 'keepsake.db'));
       const n = (await probe.stats()).liveItems;
       await probe.close();
