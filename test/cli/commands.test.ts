@@ -43,6 +43,31 @@ describe('keepsake CLI', () => {
     }
   });
 
+  it('purges an account deleted longer ago than the retention window, and only that one', async () => {
+    for (const name of ['eve', 'fay', 'gus']) assert.equal((await ks(['user', 'add', name, '--password-stdin'], `${name}-password-1\n`)).code, 0);
+    assert.equal((await ks(['user', 'delete', 'eve'])).code, 0);
+    assert.equal((await ks(['user', 'delete', 'fay'])).code, 0);
+    // eve was deleted 40 days ago (past the 30-day default); fay just now.
+    const db = new Database(join(dir, 'data', 'keepsake.db'));
+    db.prepare("UPDATE users SET deleted_at = ? WHERE name = 'eve'").run(new Date(Date.now() - 40 * 86_400_000).toISOString());
+    const eveId = (db.prepare("SELECT id FROM users WHERE name = 'eve'").get() as { id: string }).id;
+    db.close();
+    const server = await startServe(['--data', join(dir, 'data')]); // prunes at start-up
+    try {
+      for (let i = 0; i < 100 && (await ks(['user', 'list', '--json'])).stdout.includes('"eve"'); i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      server.child.kill('SIGTERM');
+      await new Promise((r) => server.child.once('exit', r));
+    }
+    const names = JSON.parse((await ks(['user', 'list', '--json'])).stdout).map((u: any) => u.name);
+    assert.ok(!names.includes('eve'), 'eve is purged');
+    assert.ok(names.includes('fay') && names.includes('gus'), 'fay (deleted within the window) and gus stay');
+    const check = new Database(join(dir, 'data', 'keepsake.db'), { readonly: true });
+    assert.equal((check.prepare('SELECT count(*) AS n FROM collections WHERE user_id = ?').get(eveId) as { n: number }).n, 0);
+    check.close();
+    assert.equal((await ks(['user', 'add', 'eve', '--password-stdin'], 'eve-password-2\n')).code, 0, 'the name is free again');
+  });
+
   it('imports .vcf and .ics idempotently, exports, and round-trips into a fresh user', async () => {
     await ks(['user', 'add', 'cat', '--password-stdin'], 'cat-password-1\n');
     await ks(['user', 'add', 'dan', '--password-stdin'], 'dan-password-1\n');

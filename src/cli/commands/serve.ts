@@ -64,10 +64,13 @@ export function serveCommand(): Command {
       const retentionMs = config.retentionDays * 24 * 3600 * 1000;
       const prune = async () => {
         try {
-          const n = await keepsake.store.pruneRevisions(new Date(Date.now() - retentionMs).toISOString());
+          const before = new Date(Date.now() - retentionMs).toISOString();
+          const n = await keepsake.store.pruneRevisions(before);
           if (n > 0) log.info({ revisions: n }, 'pruned revisions past the retention window');
+          const purged = await keepsake.accounts.purgeDeletedAccounts(before);
+          if (purged.length > 0) log.info({ users: purged }, 'purged accounts deleted longer ago than the retention window');
         } catch (err) {
-          log.error({ err }, 'pruning revisions failed');
+          log.error({ err }, 'pruning past the retention window failed');
         }
       };
       const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);

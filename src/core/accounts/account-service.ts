@@ -128,6 +128,20 @@ export class AccountService {
   }
 
   /**
+   * Purges accounts soft-deleted before `deletedBefore` (now minus the retention window): every
+   * row they own goes, and their names become free. Returns the names purged.
+   */
+  async purgeDeletedAccounts(deletedBefore: string): Promise<string[]> {
+    const purged: string[] = [];
+    for (const u of await this.store.listUsers()) {
+      if (u.deletedAt === null || !(u.deletedAt < deletedBefore)) continue;
+      if (await this.store.purgeDeletedUser(u.id, deletedBefore)) purged.push(u.name);
+    }
+    if (purged.length) this.verified.clear();
+    return purged;
+  }
+
+  /**
    * Checks a name and password. Throws `rate_limited` (details.retryAfter seconds) after too many
    * failures, `unauthorized` for a wrong name or password or a deleted account; the message
    * never says which.

@@ -44,6 +44,15 @@ export interface BackupBatch {
   complete: boolean;
 }
 
+/**
+ * The identity a full restore into an empty store carries on (see `RecordStore.bumpEpoch`): the
+ * server id the backup was written by, and the highest epoch the backup recorded.
+ */
+export interface AdoptedIdentity {
+  id: string;
+  aboveEpoch: number;
+}
+
 /** A user's account as a backup recorded it (see `RecordStore.restoreAccount`). */
 export interface RestoredAccount {
   user: User;
@@ -110,6 +119,13 @@ export interface RecordStore {
   listUsers(): Promise<User[]>;
   /** Updates the given fields; throws `user_not_found`. */
   updateUser(id: string, patch: Partial<Pick<User, 'passwordHash' | 'admin' | 'deletedAt'>>): Promise<User>;
+  /**
+   * Deletes the account and every row it owns (tokens, collections, items, revisions, blob refs,
+   * DAV properties), in one transaction, if it is soft-deleted since before `deletedBefore`;
+   * returns false (and changes nothing) otherwise, e.g. when it was undeleted meanwhile. Photo
+   * blob files stay in the blob store.
+   */
+  purgeDeletedUser(id: string, deletedBefore: string): Promise<boolean>;
 
   createToken(token: DeviceToken): Promise<void>;
   findTokenByHash(tokenHash: string): Promise<DeviceToken | null>;
@@ -197,8 +213,13 @@ export interface RecordStore {
    * follow. Atomic per call; idempotent.
    */
   restoreItems(userId: string, entries: RestoredItem[], now: string): Promise<RestoreItemsResult>;
-  /** Starts a new epoch (after the data was restored or replaced) and returns the new identity. */
-  bumpEpoch(): Promise<ServerIdentity>;
+  /**
+   * Starts a new epoch (after the data was restored or replaced) and returns the new identity. With
+   * `adopt` (a full restore into an empty store), the store also takes the backup's server id and
+   * an epoch above both its own and `adopt.aboveEpoch`, so devices of the old server see the same
+   * server in a new epoch and reconcile. Durable when it resolves.
+   */
+  bumpEpoch(adopt?: AdoptedIdentity): Promise<ServerIdentity>;
 
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

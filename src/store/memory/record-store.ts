@@ -14,7 +14,7 @@ import type {
   StoredItem,
   User,
 } from '../../core/model.js';
-import type { BackupBatch, RestoredAccount, RestoredItem, RestoreItemsResult, LogRecord, RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
+import type { AdoptedIdentity, BackupBatch, RestoredAccount, RestoredItem, RestoreItemsResult, LogRecord, RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
 
 interface UserState {
   seq: number;
@@ -72,6 +72,16 @@ export class MemoryRecordStore implements RecordStore {
     if (!u) throw new KeepsakeError('user_not_found', `no user with id ${id}`);
     Object.assign(u, patch);
     return copy(u);
+  }
+
+  async purgeDeletedUser(id: string, deletedBefore: string): Promise<boolean> {
+    const u = this.users.get(id);
+    if (!u || u.deletedAt === null || !(u.deletedAt < deletedBefore)) return false;
+    this.users.delete(id);
+    this.state.delete(id);
+    for (const [tokenId, t] of this.tokens) if (t.userId === id) this.tokens.delete(tokenId);
+    for (const k of this.davProps.keys()) if (k.startsWith(`${id}\u0000`)) this.davProps.delete(k);
+    return true;
   }
 
   async createToken(token: DeviceToken): Promise<void> {
@@ -330,7 +340,11 @@ export class MemoryRecordStore implements RecordStore {
     return result;
   }
 
-  async bumpEpoch(): Promise<ServerIdentity> {
+  async bumpEpoch(adopt?: AdoptedIdentity): Promise<ServerIdentity> {
+    if (adopt) {
+      this.server.id = adopt.id;
+      this.server.epoch = Math.max(this.server.epoch, adopt.aboveEpoch);
+    }
     this.server.epoch++;
     return { ...this.server };
   }

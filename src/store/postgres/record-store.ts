@@ -3,7 +3,7 @@ import pg from 'pg';
 import { KeepsakeError } from '../../core/errors.js';
 import { EMPTY_DIGEST } from '../../core/digest.js';
 import type { ChangeOutcome, Collection, DeviceToken, NewCollection, PreparedChange, Revision, StoredItem, User } from '../../core/model.js';
-import type { BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
+import type { AdoptedIdentity, BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { type DurabilityStats, GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { toStoreError, violatedConstraint } from './pg-errors.js';
 import {
@@ -23,6 +23,7 @@ import {
   toToken,
   toUser,
 } from './rows.js';
+import { purgeDeletedUser } from './purge-user.js';
 import { bumpEpochRow, restoreAccountRows, restoreItemRows } from './restore-writes.js';
 import { migrate, quoteSchema, readIdentity } from './schema.js';
 
@@ -162,6 +163,14 @@ export class PostgresRecordStore implements RecordStore {
     const rows = await this.rows<UserRow>(`SELECT ${USER_COLUMNS} FROM users`);
     // Sorted like the reference store (localeCompare), not by the database's collation.
     return rows.map(toUser).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async purgeDeletedUser(id: string, deletedBefore: string): Promise<boolean> {
+    try {
+      return await purgeDeletedUser(this.pool, id, deletedBefore);
+    } catch (e) {
+      throw toStoreError(e);
+    }
   }
 
   async updateUser(id: string, patch: Partial<Pick<User, 'passwordHash' | 'admin' | 'deletedAt'>>): Promise<User> {
@@ -407,9 +416,9 @@ export class PostgresRecordStore implements RecordStore {
     }
   }
 
-  async bumpEpoch(): Promise<ServerIdentity> {
+  async bumpEpoch(adopt?: AdoptedIdentity): Promise<ServerIdentity> {
     try {
-      return await bumpEpochRow(this.pool);
+      return await bumpEpochRow(this.pool, adopt);
     } catch (e) {
       throw toStoreError(e);
     }

@@ -12,10 +12,11 @@ import type {
   StoredItem,
   User,
 } from '../../core/model.js';
-import type { BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
+import type { AdoptedIdentity, BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
+import { purgeDeletedUserInTransaction } from './purge-user.js';
 import { applyChangesInTransaction } from './apply-changes.js';
 import { Checkpointer } from './checkpointer.js';
-import { restoreAccountRows, restoreItemRows } from './restore-writes.js';
+import { bumpEpochRow, restoreAccountRows, restoreItemRows } from './restore-writes.js';
 import { openConnection, type SqliteConnection } from './connection.js';
 import { type DurabilityStats, GroupCommit } from './group-commit.js';
 import {
@@ -124,6 +125,10 @@ export class SqliteRecordStore implements RecordStore {
         .run(next.passwordHash, next.admin ? 1 : 0, next.deletedAt, id);
       return next;
     });
+  }
+
+  purgeDeletedUser(id: string, deletedBefore: string): Promise<boolean> {
+    return this.write(() => purgeDeletedUserInTransaction(this.q, id, deletedBefore));
   }
 
   createToken(token: DeviceToken): Promise<void> {
@@ -349,12 +354,8 @@ export class SqliteRecordStore implements RecordStore {
     return this.write(() => restoreItemRows(this.q, userId, entries, now));
   }
 
-  bumpEpoch(): Promise<ServerIdentity> {
-    return this.write(() => {
-      this.q.sql('UPDATE server SET epoch = epoch + 1 WHERE singleton = 1').run();
-      const r = this.q.sql('SELECT id, epoch, created_at FROM server WHERE singleton = 1').get() as { id: string; epoch: number; created_at: string };
-      return { id: r.id, epoch: r.epoch, createdAt: r.created_at };
-    });
+  bumpEpoch(adopt?: AdoptedIdentity): Promise<ServerIdentity> {
+    return this.write(() => bumpEpochRow(this.q, adopt));
   }
 
   stats(): Promise<StoreStats> {
