@@ -106,7 +106,14 @@ export function checkObject(name: string, bytes: Uint8Array): ObjectHeader {
 
 /** Checks and decodes an object, returning its payload. `expect` guards against a misplaced object. */
 export function decodeObject(name: string, bytes: Uint8Array, key: Buffer | null, expect?: ObjectTypeName): Buffer {
-  const header = checkObject(name, bytes);
+  return decodeCheckedObject(name, bytes, checkObject(name, bytes), key, expect);
+}
+
+/**
+ * Decodes an object whose header {@link checkObject} already returned, without hashing it again
+ * (verification checks every object once and decodes the same bytes right after).
+ */
+export function decodeCheckedObject(name: string, bytes: Uint8Array, header: ObjectHeader, key: Buffer | null, expect?: ObjectTypeName): Buffer {
   if (expect && header.type !== expect) {
     throw new BackupError('backup_object_corrupt', `backup object ${name} is a ${header.type}, expected a ${expect}`, { object: name });
   }

@@ -3,7 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { BackupError } from './backup-error.js';
 import type { BackupRepository } from './repository.js';
 import { readLeases } from './restore-lease.js';
-import { names, parseSegmentName, type CheckpointPayload, type PruneMarkPayload, type SnapshotPayload, type VerificationPayload } from './repository-format.js';
+import { isContentHash } from '../core/hash.js';
+import type { LogRecord } from '../core/ports/record-store.js';
+import { loadSnapshot } from './replay.js';
+import {
+  names,
+  parseSegmentName,
+  type CheckpointPayload,
+  type PruneMarkPayload,
+  type SegmentPayload,
+  type SegmentRef,
+  type SnapshotPayload,
+  type VerificationPayload,
+} from './repository-format.js';
 
 export interface PrunePolicy {
   /** Every point in time newer than now minus this stays restorable. */
@@ -39,9 +51,12 @@ export function parseDuration(text: string): number {
  * now. Per user, the base is the newest snapshot taken at or before `now - keepWithin`; every
  * segment ending at or before the base and every snapshot older than it are removable, except
  * snapshots pinned by a checkpoint or kept as a daily. Snapshot data objects are removable when no
- * kept snapshot refers to them. Photo blobs are never removed: blob refs are only ever added,
- * so every blob is needed by its users' newest state. A user without such a base keeps everything.
- * Objects named by an unexpired restore lease (`leases/…`) are never removable.
+ * kept snapshot refers to them. A photo blob is removable when no user needs it any more: needed
+ * are the photos live in a kept snapshot, those written by a kept segment, and every photo the
+ * user added after the base (uploaded, maybe not yet used by an item); a user without a base
+ * keeps all of theirs. A user without such a base keeps everything. Objects named by an unexpired
+ * restore lease (`leases/…`) are never removable, and neither is what a leased snapshot or
+ * segment needs.
  */
 export async function removableObjects(repo: BackupRepository, policy: PrunePolicy, now: number): Promise<Set<string>> {
   const pinned = new Set<string>();
@@ -49,16 +64,19 @@ export async function removableObjects(repo: BackupRepository, policy: PrunePoli
     const cp = await repo.getJson<CheckpointPayload>(c.name, 'checkpoint');
     for (const s of Object.values(cp.snapshots)) pinned.add(s);
   }
+  // A running restore's lease pins what it reads; expired leases themselves can go.
+  const leases = await readLeases(repo, now);
   const removable = new Set<string>();
   const keptData = new Set<string>();
   const allData = new Set<string>();
+  const neededBlobs = new Set<string>();
   const cutoff = now - policy.keepWithinMs;
   for (const index of (await repo.allUserIndexes()).values()) {
-    const manifests: Array<{ name: string; seq: number; takenAt: number; data: string[] }> = [];
+    const manifests: Array<{ name: string; seq: number; takenAt: number; data: string[]; payload: SnapshotPayload }> = [];
     for (const s of index.snapshots) {
       const m = await repo.getJson<SnapshotPayload>(s.name, 'snapshot');
-      manifests.push({ name: s.name, seq: s.seq, takenAt: Date.parse(m.takenAt), data: m.collections.map((c) => c.object) });
-      for (const c of m.collections) allData.add(c.object);
+      manifests.push({ name: s.name, seq: s.seq, takenAt: Date.parse(m.takenAt), data: m.collections.flatMap((c) => (c.object ? [c.object] : [])), payload: m });
+      for (const c of m.collections) if (c.object) allData.add(c.object);
     }
     const base = manifests.filter((m) => m.takenAt <= cutoff).sort((a, b) => a.seq - b.seq).at(-1);
     const daily = new Set<string>();
@@ -67,22 +85,84 @@ export async function removableObjects(repo: BackupRepository, policy: PrunePoli
       const newest = manifests.filter((m) => new Date(m.takenAt).toISOString().slice(0, 10) === day).sort((a, b) => a.seq - b.seq).at(-1);
       if (newest) daily.add(newest.name);
     }
+    const keptSnapshots: typeof manifests = [];
     for (const m of manifests) {
-      const keep = !base || m.seq >= base.seq || pinned.has(m.name) || daily.has(m.name);
-      if (keep) for (const d of m.data) keptData.add(d);
-      else removable.add(m.name);
+      const keep = !base || m.seq >= base.seq || pinned.has(m.name) || daily.has(m.name) || leases.pinned.has(m.name);
+      if (keep) {
+        keptSnapshots.push(m);
+        for (const d of m.data) keptData.add(d);
+      } else removable.add(m.name);
     }
-    if (base) for (const s of index.segments) if (s.toSeq <= base.seq) removable.add(s.name);
+    const keptSegments = index.segments.filter((s) => !base || s.toSeq > base.seq || leases.pinned.has(s.name));
+    if (base) for (const s of index.segments) if (!keptSegments.includes(s)) removable.add(s.name);
+    await markNeededBlobs(repo, index.segments, keptSnapshots, keptSegments, base?.payload ?? null, neededBlobs);
   }
   for (const d of await repo.listNames('data/')) {
     allData.add(d.name);
   }
   for (const d of allData) if (!keptData.has(d)) removable.add(d);
-  // A running restore's lease pins what it reads; expired leases themselves can go.
-  const leases = await readLeases(repo, now);
+  for (const b of await repo.listNames('blobs/')) if (!neededBlobs.has(b.name)) removable.add(b.name);
   for (const o of leases.pinned) removable.delete(o);
   for (const l of leases.expired) removable.add(l);
   return removable;
+}
+
+/** The photo a record makes live, if it is a photo (content `{"blob":"sha256:…",…}`); conflict copies never are. */
+function photoBlob(r: LogRecord): string | null {
+  if (r.content === null || r.deleted || (r.type === 'revision' && r.reason === 'conflict') || !r.content.includes('"blob"')) return null;
+  try {
+    const blob = (JSON.parse(r.content) as { blob?: unknown }).blob;
+    return typeof blob === 'string' && isContentHash(blob) ? blob : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Adds to `needed` the blob objects one user still needs (see {@link removableObjects}). Reads
+ * only users who have photos at all, and of their snapshots only the photo collections.
+ */
+async function markNeededBlobs(
+  repo: BackupRepository,
+  segments: SegmentRef[],
+  keptSnapshots: Array<{ name: string; payload: SnapshotPayload }>,
+  keptSegments: SegmentRef[],
+  base: SnapshotPayload | null,
+  needed: Set<string>,
+): Promise<void> {
+  const need = (hash: string) => needed.add(names.blob(hash));
+  // The newest blob refs: the last segment that carries them, else the newest snapshot.
+  let newestRefs = keptSnapshots.at(-1)?.payload.blobRefs ?? [];
+  let newestAt = keptSnapshots.at(-1)?.payload.seq ?? -1;
+  const payloads = new Map<string, SegmentPayload>();
+  for (const s of [...segments].sort((a, b) => a.toSeq - b.toSeq || a.n - b.n)) {
+    if (s.toSeq < newestAt || !keptSegments.includes(s)) continue;
+    const seg = await repo.getJson<SegmentPayload>(s.name, 'segment');
+    payloads.set(s.name, seg);
+    if (seg.blobRefs) {
+      newestRefs = seg.blobRefs;
+      newestAt = seg.toSeq;
+    }
+  }
+  if (newestRefs.length === 0 && keptSnapshots.every((m) => m.payload.blobRefs.length === 0)) return; // no photos
+  const atBase = new Set(base?.blobRefs ?? []);
+  for (const b of newestRefs) if (!base || !atBase.has(b)) need(b);
+  for (const m of keptSnapshots) {
+    const photos = new Set(m.payload.collections.filter((c) => c.collection.kind === 'photos').map((c) => c.collection.id));
+    if (photos.size === 0) continue;
+    const state = await loadSnapshot(repo, m.name, photos);
+    for (const item of state.items.values()) {
+      const b = photoBlob({ type: 'item', ...item });
+      if (b) need(b);
+    }
+  }
+  for (const s of keptSegments) {
+    const seg = payloads.get(s.name) ?? (await repo.getJson<SegmentPayload>(s.name, 'segment'));
+    for (const r of seg.records) {
+      const b = photoBlob(r);
+      if (b) need(b);
+    }
+  }
 }
 
 /**
@@ -119,6 +199,12 @@ export async function prune(repo: BackupRepository, policy: PrunePolicy): Promis
       if (!f || seg.toSeq > f.seq) floors.set(seg.userId, { seq: seg.toSeq, n: seg.n });
     }
     if (!policy.dryRun) for (const [userId, f] of floors) await repo.putJson(names.floor(userId, f.seq, f.n), 'pruneMark', { at: new Date(now).toISOString(), ...f });
+    // Photos go on purpose too: verify must not take a user's old blob ref for a lost object.
+    const blobs = mark.objects.filter((o) => o.startsWith('blobs/') && removable.has(o));
+    if (!policy.dryRun && blobs.length > 0) {
+      const at = new Date(now).toISOString();
+      await repo.putJson(names.prunedBlobs(at, randomBytes(3).toString('hex')), 'pruneMark', { at, objects: blobs });
+    }
     for (const o of mark.objects) {
       if (!removable.has(o)) continue; // needed again (e.g. a new snapshot reuses it): keep
       if (!policy.dryRun) await repo.target.delete(o);

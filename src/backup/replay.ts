@@ -65,11 +65,19 @@ export async function loadSnapshot(repo: BackupRepository, name: string, onlyCol
   state.collections = new Map(snap.collections.map((c) => [c.collection.id, c.collection]));
   for (const c of snap.collections) {
     if (onlyCollections && !onlyCollections.has(c.collection.id)) continue;
-    const data = await repo.getJson<SnapshotDataPayload>(c.object, 'snapshotData');
-    if (data.userId !== snap.userId || data.collection !== c.collection.id) {
-      throw new BackupError('backup_object_corrupt', `backup object ${c.object} belongs to another user or collection than snapshot ${name} says`, { object: c.object });
+    let records: LogRecord[];
+    if (c.object === undefined) {
+      // Small collections are inline in the manifest.
+      if (!Array.isArray(c.records)) throw new BackupError('backup_object_corrupt', `snapshot ${name} has neither data nor an object for collection ${c.collection.id}`, { object: name });
+      records = c.records;
+    } else {
+      const data = await repo.getJson<SnapshotDataPayload>(c.object, 'snapshotData');
+      if (data.userId !== snap.userId || data.collection !== c.collection.id) {
+        throw new BackupError('backup_object_corrupt', `backup object ${c.object} belongs to another user or collection than snapshot ${name} says`, { object: c.object });
+      }
+      records = data.records;
     }
-    for (const r of data.records) {
+    for (const r of records) {
       if (r.type === 'item') {
         const { type: _t, ...item } = r;
         state.items.set(itemKey(item.collection, item.id), item);

@@ -56,11 +56,17 @@ export interface SegmentPayload {
   records: LogRecord[];
 }
 
-/** One collection inside a snapshot. */
+/** One collection inside a snapshot: its records are either in a `data/…` object or inline. */
 export interface SnapshotCollection {
   collection: Collection;
-  /** The `data/…` object holding the collection's records. */
-  object: string;
+  /** The `data/…` object holding the collection's records (absent when they are inline). */
+  object?: string;
+  /**
+   * The collection's records (item rows and revisions) inline, for small collections: a snapshot of
+   * a user with little data is then one object instead of one per collection (format 1 readers
+   * from 2026-11 on; older snapshots always name an `object`).
+   */
+  records?: LogRecord[];
   items: number;
   revisions: number;
 }
@@ -98,7 +104,8 @@ export interface CheckpointPayload {
 /** The result of one `verify` run, kept in the repository so status and prune can see it. */
 export interface VerificationPayload {
   at: string;
-  mode: 'full' | 'sample' | 'recent';
+  /** `rolling`: a slice of the server's rolling re-read of every object (written only when it found damage). */
+  mode: 'full' | 'sample' | 'recent' | 'rolling';
   ok: boolean;
   objectsChecked: number;
   bytesChecked: number;
@@ -174,6 +181,10 @@ export const names = {
   },
   pruneMark(at: string, nonce: string): string {
     return `prune/${names.stamp(at)}-${nonce}`;
+  },
+  /** Written by prune's sweep before it deletes photo blobs: `{at, objects}` (blob object names). */
+  prunedBlobs(at: string, nonce: string): string {
+    return `pruned/${names.stamp(at)}-${nonce}`;
   },
 };
 

@@ -101,6 +101,14 @@ export class BackupRepository {
     return this.key !== null;
   }
 
+  /**
+   * The derived object key, for verification's worker threads in this process (they decode
+   * objects off the main thread). Never written anywhere.
+   */
+  objectKey(): Buffer | null {
+    return this.key;
+  }
+
   /** Writes an object once; false when it already existed (it is not overwritten). */
   async put(name: string, type: ObjectTypeName, payload: Uint8Array, compress = true): Promise<boolean> {
     return this.target.putIfAbsent(name, encodeObject(name, type, payload, { compress, key: this.key }));

@@ -4,10 +4,16 @@ import type { BackupRepository } from './repository.js';
 import { names, type SnapshotCollection, type SnapshotPayload, type WriterIdentity } from './repository-format.js';
 import { metaHashes } from './meta-hash.js';
 
+/** A collection whose records take about this many bytes or fewer is stored inside the manifest… */
+export const INLINE_COLLECTION_BYTES = 16 * 1024;
+/** …as long as the manifest's inline records stay within this. */
+export const INLINE_MANIFEST_BYTES = 64 * 1024;
+
 /**
  * Writes the snapshot of a complete batch read from offset 0 (the whole user at `batch.seq`), as
- * of segment `segment`. Collections whose records did not change since an earlier snapshot reuse
- * the same `data/…` object (same content, same name), so snapshots of a quiet user cost little.
+ * of segment `segment`. Small collections are written inside the manifest; larger ones go to
+ * `data/…` objects, and those whose records did not change since an earlier snapshot reuse the
+ * same object (same content, same name), so snapshots of a quiet user cost little.
  * The manifest is written last: a snapshot exists only once all its data does.
  */
 export async function writeSnapshot(
@@ -26,16 +32,21 @@ export async function writeSnapshot(
   }
   let bytes = 0;
   const collections: SnapshotCollection[] = [];
+  let inlineBudget = INLINE_MANIFEST_BYTES;
   for (const c of batch.collections) {
     const records = byCollection.get(c.id) ?? [];
-    const object = await repo.putData('snapshotData', { userId: batch.user.id, collection: c.id, records });
+    const size = records.reduce((n, r) => n + 200 + (r.content?.length ?? 0), 0);
     bytes += records.reduce((n, r) => n + (r.content?.length ?? 0), 0);
-    collections.push({
-      collection: c,
-      object,
-      items: records.filter((r) => r.type === 'item').length,
-      revisions: records.filter((r) => r.type === 'revision').length,
-    });
+    const counts = { items: records.filter((r) => r.type === 'item').length, revisions: records.filter((r) => r.type === 'revision').length };
+    if (size <= INLINE_COLLECTION_BYTES && size <= inlineBudget) {
+      // Small collections ride in the manifest: every object costs a read, a checksum and a
+      // decompression on verify and restore, which dominates for users with little data.
+      inlineBudget -= size;
+      collections.push({ collection: c, records, ...counts });
+      continue;
+    }
+    const object = await repo.putData('snapshotData', { userId: batch.user.id, collection: c.id, records });
+    collections.push({ collection: c, object, ...counts });
   }
   const meta = metaHashes(batch);
   const manifest: SnapshotPayload = {

@@ -1,10 +1,11 @@
 // Verification: every object's checksum, every reference resolvable, and a real restore of sampled users.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { isBackupError } from './backup-error.js';
-import { checkObject } from './object-codec.js';
-import { checkReplayed, coverageGaps, loadSnapshot, replayUser } from './replay.js';
+import type { ObjectTypeName } from './object-codec.js';
+import { isContentHash } from '../core/hash.js';
+import { checkReplayed, coverageGaps, loadSnapshot, type ReplayedUser, replayUser, restorePath } from './replay.js';
 import { type BackupRepository, indexesFromListing, type UserIndex } from './repository.js';
-import type { BackupTarget } from '../core/ports/backup-target.js';
+import { checkAllObjects, describeProblem, VerifyReadRepository } from './verify-objects.js';
 import { names, type CheckpointPayload, type SnapshotPayload, type VerificationPayload, type VerifyProblem } from './repository-format.js';
 
 export interface VerifyOptions {
@@ -16,6 +17,8 @@ export interface VerifyOptions {
   record?: boolean;
   onProgress?(p: { phase: string; done: number; total: number }): void;
   now?(): number;
+  /** Worker threads reading a local target (default: one per core, at most 4). */
+  threads?: number;
 }
 
 /** The result of a verify run. */
@@ -52,10 +55,10 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   const all = await repo.listNames('');
   const present = new Set(all.map((o) => o.name));
   const indexes = indexesFromListing(all);
-  // Every small object read in the checksum pass is kept for the restores, so each is read once.
-  const cache = new Map<string, Uint8Array>();
+  // Every small object is read, hashed and decoded once, and kept decoded for the restores below.
+  const decoded = new Map<string, { type: ObjectTypeName; body: Uint8Array }>();
   let cacheBytes = 0;
-  const cached = repo.withTarget(readThroughCache(repo.target, cache));
+  const cached = new VerifyReadRepository(repo, decoded);
 
   const dataUsers = new Map<string, Set<string>>();
   const blobUsers = new Map<string, Set<string>>();
@@ -72,31 +75,25 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
 
   // Checksums of every object (photo bytes only in full mode); users are attributed further down.
   const damaged: Array<{ object: string; problem: string }> = [];
-  const toCheck = all.filter((o) => o.name !== names.config && (options.mode === 'full' || !o.name.startsWith('blobs/')));
+  const toCheck = all
+    .filter((o) => o.name !== names.config && (options.mode === 'full' || !o.name.startsWith('blobs/')))
+    .map((o) => ({ name: o.name, size: o.size, decode: !o.name.startsWith('blobs/') }));
   let done = 0;
-  await inParallel(toCheck, 8, async (o) => {
-    progress({ phase: 'objects', done: done++, total: toCheck.length });
-    const bytes = await repo.target.get(o.name);
-    objectsChecked++;
-    if (!bytes) {
-      damaged.push({ object: o.name, problem: 'missing: listed but not readable' });
-      return;
-    }
-    bytesChecked += bytes.length;
-    try {
-      checkObject(o.name, bytes);
-      if (o.name.startsWith('blobs/')) {
-        const body = repo.decode(o.name, bytes, 'blob');
-        const hex = createHash('sha256').update(body).digest('hex');
-        if (!o.name.endsWith(`/${hex}`)) damaged.push({ object: o.name, problem: 'photo bytes do not hash to the object name' });
-      } else if (cacheBytes < 512 * 1024 * 1024) {
-        cache.set(o.name, bytes);
-        cacheBytes += bytes.length;
+  await checkAllObjects(
+    repo,
+    toCheck,
+    (r) => {
+      progress({ phase: 'objects', done: done++, total: toCheck.length });
+      objectsChecked++;
+      bytesChecked += r.bytes;
+      if (r.problem !== undefined) damaged.push({ object: r.name, problem: r.problem });
+      else if (r.body && r.type && cacheBytes < 512 * 1024 * 1024) {
+        decoded.set(r.name, { type: r.type, body: r.body });
+        cacheBytes += r.body.byteLength;
       }
-    } catch (e) {
-      damaged.push({ object: o.name, problem: describe(e) });
-    }
-  });
+    },
+    { threads: options.threads },
+  );
   for (const d of damaged) badObjects.add(d.object);
 
   // Who depends on what: snapshot manifests are small, read them all to map data and blobs to users.
@@ -108,12 +105,13 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
     try {
       const m = await cached.getJson<SnapshotPayload>(s.name, 'snapshot');
       for (const c of m.collections) {
+        if (c.object === undefined) continue; // inline in the manifest
         addUse(dataUsers, c.object, s.userId);
         if (!present.has(c.object)) fail(c.object, [s.userId], `missing: snapshot ${s.name} needs it (collection ${c.collection.id})`);
       }
       for (const b of m.blobRefs) addUse(blobUsers, names.blob(b), s.userId);
     } catch (e) {
-      fail(s.name, [s.userId], describe(e));
+      fail(s.name, [s.userId], describeProblem(e));
     }
   });
   for (const d of damaged) fail(d.object, usersOf(d.object, dataUsers, blobUsers), d.problem);
@@ -126,9 +124,9 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
       fail(names.segment(index.userId, before + 1, from, to), [index.userId], `missing: no segment holds sequence numbers ${from + 1}..${to}`);
     }
     const numbers = new Set(index.segments.map((s) => s.n));
-    const maxN = Math.max(0, ...numbers);
+    const maxN = Math.max(index.floor?.n ?? 0, ...numbers);
     for (let n = (index.floor?.n ?? 0) + 1; n <= maxN; n++) if (!numbers.has(n)) fail(`${names.userPrefix(index.userId)}seg/${String(n).padStart(10, '0')}-…`, [index.userId], `missing: segment number ${n} is absent`);
-    const shipped = index.segments.reduce((m, s) => Math.max(m, s.toSeq), 0);
+    const shipped = index.segments.reduce((m, s) => Math.max(m, s.toSeq), index.floor?.seq ?? 0);
     const before = previous?.userSeqs[index.userId];
     if (before !== undefined && shipped < before) {
       fail(undefined, [index.userId], `missing: the last verification saw this user backed up to sequence number ${before}, now only ${shipped} (newest segments deleted)`);
@@ -146,7 +144,17 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
       const cp = await cached.getJson<CheckpointPayload>(c.name, 'checkpoint');
       for (const [user, snap] of Object.entries(cp.snapshots)) if (!present.has(snap)) fail(snap, [user], `missing: checkpoint ${c.name} pins it`);
     } catch (e) {
-      fail(c.name, [], describe(e));
+      fail(c.name, [], describeProblem(e));
+    }
+  }
+
+  // Photos prune removed on purpose (a user's blob refs only grow; their old photos may be gone).
+  const pruned = new Set<string>();
+  for (const p of all.filter((o) => o.name.startsWith('pruned/'))) {
+    try {
+      for (const o of (await cached.getJson<{ objects: string[] }>(p.name, 'pruneMark')).objects) pruned.add(o);
+    } catch (e) {
+      fail(p.name, [], describeProblem(e));
     }
   }
 
@@ -154,11 +162,11 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   const users = [...indexes.values()];
   const chosen = chooseUsers(users, options, previous);
   const userSeqs: Record<string, number> = {};
-  for (const i of users) userSeqs[i.userId] = i.segments.reduce((m, s) => Math.max(m, s.toSeq), 0);
+  for (const i of users) userSeqs[i.userId] = i.segments.reduce((m, s) => Math.max(m, s.toSeq), i.floor?.seq ?? 0);
   done = 0;
   await inParallel(chosen, 8, async (index) => {
     progress({ phase: 'restores', done: done++, total: chosen.length });
-    await restoreCheck(cached, index, options.mode === 'full', present, fail);
+    await restoreCheck(cached.forUser(), index, options.mode === 'full', present, pruned, fail);
   });
 
   const at = new Date(now()).toISOString();
@@ -194,11 +202,6 @@ function usersOf(object: string, dataUsers: Map<string, Set<string>>, blobUsers:
   return [...(dataUsers.get(object) ?? blobUsers.get(object) ?? [])];
 }
 
-function describe(e: unknown): string {
-  if (isBackupError(e)) return e.message;
-  return `unreadable: ${(e as Error).message}`;
-}
-
 async function lastRun(repo: BackupRepository): Promise<PreviousRun | null> {
   const list = await repo.listNames('verifications/');
   for (const v of list.reverse()) {
@@ -211,7 +214,7 @@ async function lastRun(repo: BackupRepository): Promise<PreviousRun | null> {
 /** Full: everyone. Sample: N random users plus every user whose log grew since the last run. */
 function chooseUsers(users: UserIndex[], options: VerifyOptions, previous: PreviousRun | null): UserIndex[] {
   if (options.mode === 'full') return users;
-  const changed = users.filter((u) => (previous?.userSeqs[u.userId] ?? -1) !== u.segments.reduce((m, s) => Math.max(m, s.toSeq), 0));
+  const changed = users.filter((u) => (previous?.userSeqs[u.userId] ?? -1) !== u.segments.reduce((m, s) => Math.max(m, s.toSeq), u.floor?.seq ?? 0));
   const rest = users.filter((u) => !changed.includes(u));
   for (let i = rest.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
@@ -225,16 +228,19 @@ async function restoreCheck(
   index: UserIndex,
   full: boolean,
   present: Set<string>,
+  pruned: Set<string>,
   fail: (object: string | undefined, users: Iterable<string>, problem: string) => void,
 ): Promise<void> {
   const user = [index.userId];
   try {
     const state = await replayUser(repo, index);
     for (const p of checkReplayed(state)) fail(undefined, user, `restore of the newest state: ${p}`);
-    for (const b of state.blobRefs) if (!present.has(names.blob(b))) fail(names.blob(b), user, 'missing: the user refers to this photo');
+    for (const b of state.blobRefs) if (!present.has(names.blob(b)) && !pruned.has(names.blob(b))) fail(names.blob(b), user, 'missing: the user refers to this photo');
+    const refs = new Set(state.blobRefs);
+    for (const b of livePhotoBlobs(state)) if (!present.has(names.blob(b)) && (pruned.has(names.blob(b)) || !refs.has(b))) fail(names.blob(b), user, 'missing: a photo the user has now needs it');
     if (!state.account) fail(undefined, user, 'restore has no account record');
   } catch (e) {
-    fail(isBackupError(e) ? e.object : undefined, user, `restore failed: ${describe(e)}`);
+    fail(isBackupError(e) ? e.object : undefined, user, `restore failed: ${describeProblem(e)}`);
   }
   if (!full) return;
   // From the segments alone (no snapshot), and every snapshot on its own.
@@ -245,14 +251,17 @@ async function restoreCheck(
     const fromLog = await replayUser(repo, { ...index, snapshots: base });
     for (const p of checkReplayed(fromLog)) fail(undefined, user, `restore from the change log alone: ${p}`);
   } catch (e) {
-    fail(isBackupError(e) ? e.object : undefined, user, `restore from the change log failed: ${describe(e)}`);
+    fail(isBackupError(e) ? e.object : undefined, user, `restore from the change log failed: ${describeProblem(e)}`);
   }
+  // The snapshot the newest restore started from, with no segment after it, was just checked whole.
+  const newest = restorePath(index);
   for (const s of index.snapshots) {
+    if (s.name === newest.snapshot && newest.segments.length === 0) continue;
     try {
       const snap = await loadSnapshot(repo, s.name);
       for (const p of checkReplayed(snap)) fail(s.name, user, `snapshot: ${p}`);
     } catch (e) {
-      fail(isBackupError(e) ? e.object : s.name, user, `snapshot unreadable: ${describe(e)}`);
+      fail(isBackupError(e) ? e.object : s.name, user, `snapshot unreadable: ${describeProblem(e)}`);
     }
   }
 }
@@ -266,16 +275,17 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) =
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** A target that answers `get` from `cache` when it can (read-only use during one verification). */
-function readThroughCache(inner: BackupTarget, cache: Map<string, Uint8Array>): BackupTarget {
-  return {
-    description: inner.description,
-    putIfAbsent: (name, bytes) => inner.putIfAbsent(name, bytes),
-    get: async (name) => cache.get(name) ?? inner.get(name),
-    rangeGet: (name, offset, length) => inner.rangeGet(name, offset, length),
-    list: (prefix) => inner.list(prefix),
-    delete: (name) => inner.delete(name),
-    localPath: () => inner.localPath(),
-    close: () => inner.close(),
-  };
+/** Blobs of the photos live in a restored state (what a restore copies back). */
+function livePhotoBlobs(state: ReplayedUser): string[] {
+  const out: string[] = [];
+  for (const item of state.items.values()) {
+    if (item.deleted || item.content === null || !item.content.includes('"blob"')) continue;
+    try {
+      const blob = (JSON.parse(item.content) as { blob?: unknown }).blob;
+      if (typeof blob === 'string' && isContentHash(blob)) out.push(blob);
+    } catch {
+      // not a photo
+    }
+  }
+  return out;
 }

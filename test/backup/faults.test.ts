@@ -122,6 +122,8 @@ describe('backup faults', () => {
     const repo = await fileRepo(dir);
     const a = await userWithHistory(store, 'alice');
     const b = await userWithHistory(store, 'bob');
+    // Bob's notes outgrow what a snapshot keeps inline, so his snapshot has a data object.
+    await store.applyChanges(b.id, [note('long', 'x'.repeat(20_000))], NOW);
     const shipper = new BackupShipper(store, new MemoryBlobStore(), [repo]);
     await shipper.passOnce(false);
     await store.applyChanges(a.id, [note('after-snapshot', 'x')], NOW);

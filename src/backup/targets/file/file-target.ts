@@ -1,24 +1,40 @@
 // Backup target on a local (or mounted) directory: temp file, fsync, hard link into place, directory fsync.
 import { fsyncDir, writeFully } from '../../../store/durable-files.js';
 import { randomBytes } from 'node:crypto';
-import { readFile as readFileCb, stat as statCb } from 'node:fs';
-import { type FileHandle, link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { readdirSync, readFile as readFileCb, statSync } from 'node:fs';
+import { type FileHandle, link, mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeepsakeError } from '../../../core/errors.js';
 import { type BackupObjectInfo, type BackupTarget, isValidBackupName } from '../../../core/ports/backup-target.js';
 
 const TMP = '.tmp';
+/** Longest stretch a listing runs without giving the event loop a turn. */
+const YIELD_EVERY_MS = 5;
 
 /** Turns `file:///path` or a plain path into an absolute directory path. */
 export function fileTargetPath(location: string): string {
   return location.startsWith('file:') ? fileURLToPath(location) : resolve(location);
 }
 
-/** Opens (creating if needed) a directory target. */
+/**
+ * Opens a directory target, creating the directory itself when its parent exists. A missing
+ * parent fails with ENOENT rather than being created: it usually means a backup disk or share is
+ * not mounted, and backups must not land silently on the disk underneath.
+ */
 export async function openFileTarget(location: string): Promise<FileTarget> {
   const root = fileTargetPath(location);
-  await mkdir(join(root, TMP), { recursive: true });
+  for (const dir of [root, join(root, TMP)]) {
+    try {
+      await mkdir(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw Object.assign(new Error(`backup directory ${root} cannot be created: ${dirname(root)} does not exist (not mounted?)`), { code });
+      }
+      if (code !== 'EEXIST') throw e;
+    }
+  }
   return new FileTarget(root);
 }
 
@@ -30,6 +46,7 @@ export async function openFileTarget(location: string): Promise<FileTarget> {
  */
 export class FileTarget implements BackupTarget {
   readonly description: string;
+  private lastYield = 0;
 
   constructor(private readonly root: string) {
     this.description = `file://${root}`;
@@ -114,10 +131,17 @@ export class FileTarget implements BackupTarget {
   }
 
   private async *walk(dirName: string, prefix: string): AsyncIterable<BackupObjectInfo> {
+    // Synchronous readdir/stat, yielding to the event loop every few milliseconds: a repository has
+    // tens of thousands of small files, and each async call costs a thread-pool round trip
+    // (several times the call itself). A pause stays short because one directory is small.
     const dir = dirName === '' ? this.root : join(this.root, ...dirName.split('/'));
+    if (performance.now() - this.lastYield > YIELD_EVERY_MS) {
+      await new Promise((r) => setImmediate(r));
+      this.lastYield = performance.now();
+    }
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
       throw e;
@@ -125,25 +149,24 @@ export class FileTarget implements BackupTarget {
     // Sorting directories as "name/" gives the byte order of the full object names.
     const key = (e: { name: string; isDirectory(): boolean }) => (e.isDirectory() ? `${e.name}/` : e.name);
     const names = entries.filter((e) => !(dirName === '' && e.name === TMP)).sort((a, b) => cmp(key(a), key(b)));
-    // Sizes of this directory's files are read in parallel, then everything is yielded in order.
-    const sizes = await Promise.all(
-      names.map((e) => {
-        const name = dirName === '' ? e.name : `${dirName}/${e.name}`;
-        if (!e.isFile() || !name.startsWith(prefix)) return Promise.resolve(null);
-        return new Promise<number | null>((res) => statCb(join(dir, e.name), (err, s) => res(err ? null : s.size)));
-      }),
-    );
-    for (let i = 0; i < names.length; i++) {
-      const e = names[i];
+    const found: BackupObjectInfo[] = [];
+    const flush = function* () {
+      yield* found;
+      found.length = 0;
+    };
+    for (const e of names) {
       const name = dirName === '' ? e.name : `${dirName}/${e.name}`;
       if (e.isDirectory()) {
         // Skip directories that cannot hold a match.
         if (!(name + '/').startsWith(prefix) && !prefix.startsWith(name + '/')) continue;
+        yield* flush();
         yield* this.walk(name, prefix);
-      } else if (sizes[i] !== null) {
-        yield { name, size: sizes[i]! };
+      } else if (e.isFile() && name.startsWith(prefix)) {
+        const s = statSync(join(dir, e.name), { throwIfNoEntry: false });
+        if (s) found.push({ name, size: s.size });
       }
     }
+    yield* flush();
   }
 
   async delete(name: string): Promise<void> {
