@@ -5,12 +5,18 @@ import { dirname } from 'node:path';
 import type { BackupTarget } from '../core/ports/backup-target.js';
 import { BackupError } from './backup-error.js';
 import { openRepository, type BackupRepository } from './repository.js';
-import { openFileTarget } from './targets/file/file-target.js';
+import { fileTargetPath, openFileTarget } from './targets/file/file-target.js';
 
 /** Opens the target a location names: `file:///path` or a plain path (S3 and SFTP come later). */
 export async function openTarget(location: string): Promise<BackupTarget> {
   if (location.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return openFileTarget(location);
   throw new BackupError('backup_target_invalid', `backup target "${location}": only file:///path or a directory path is supported so far`);
+}
+
+/** How a location is described in status and logs (the same text its target would give). */
+export function describeLocation(location: string): string {
+  if (location.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return `file://${fileTargetPath(location)}`;
+  return location.replace(/\/\/[^@/]*@/, '//');
 }
 
 /**

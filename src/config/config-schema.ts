@@ -124,6 +124,14 @@ export const CONFIG_SCHEMA = {
     default: 24,
     parse: int(0, 8760),
   },
+  backupVerifyAllDays: {
+    flag: 'backup-verify-all-days',
+    env: 'KEEPSAKE_BACKUP_VERIFY_ALL_DAYS',
+    arg: 'DAYS',
+    help: 'the server re-reads every object of each backup target (photo bytes included) once in this many days, a slice every few minutes; 0: never',
+    default: 7,
+    parse: int(0, 3650),
+  },
   backupKeyFile: {
     flag: 'backup-key-file',
     env: 'KEEPSAKE_BACKUP_KEY_FILE',

@@ -1,0 +1,62 @@
+// The shipper's options, its log, and the health it reports per target.
+import type { VerificationPayload } from './repository-format.js';
+
+/** Minimal logger (pino-compatible). */
+export interface BackupLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export const silentLog: BackupLog = { info() {}, warn() {}, error() {} };
+
+export interface ShipperOptions {
+  /** Most log records per segment. */
+  batchRecords: number;
+  /** How often the store is polled for changes made by other processes. */
+  pollMs: number;
+  /** How long to wait after a change for more to arrive before shipping (groups writes). */
+  gatherMs: number;
+  /** A new snapshot after this many sequence numbers since the last one… */
+  snapshotEverySeqs: number;
+  /** …or this many segments… */
+  snapshotEverySegments: number;
+  /** How often every user's account, tokens, collections and blob refs are compared with what was shipped. */
+  metaSweepMs: number;
+  /** Users shipped at once per target. */
+  parallelUsers: number;
+  /** Longest pause between retries of a failing target. */
+  maxBackoffMs: number;
+  log: BackupLog;
+  now(): number;
+}
+
+export const DEFAULT_SHIPPER_OPTIONS: ShipperOptions = {
+  batchRecords: 2000,
+  pollMs: 1000,
+  gatherMs: 5,
+  snapshotEverySeqs: 5000,
+  snapshotEverySegments: 500,
+  metaSweepMs: 10 * 60 * 1000,
+  parallelUsers: 8,
+  maxBackoffMs: 30_000,
+  log: silentLog,
+  now: () => Date.now(),
+};
+
+/** Health of one target, for status, /metrics and /api/v1/status. */
+export interface TargetStatus {
+  target: string;
+  state: 'starting' | 'ok' | 'failing';
+  lastError: string | null;
+  lastErrorAt: string | null;
+  /** Last time a segment was written successfully. */
+  lastShipAt: string | null;
+  /** Seconds since the oldest change this target does not have yet (0 when up to date). */
+  lagSeconds: number;
+  pendingUsers: number;
+  segmentsShipped: number;
+  snapshotsWritten: number;
+  bytesShipped: number;
+  lastVerification: Pick<VerificationPayload, 'at' | 'ok' | 'mode'> | null;
+}
