@@ -1,7 +1,8 @@
 // `serve --restore-from`: serve at once, restore in the background in priority order, and tell
 // every user where their data stands while it runs.
 import type { BackupRepository } from '../backup/repository.js';
-import { executeRestore, planRestore, type RestoreReport, type RestoreScope } from './restore-executor.js';
+import { executeRestore, planRestore, probeBackupServer, type RestoreReport, type RestoreScope } from './restore-executor.js';
+import { startRestoredEpoch } from './restore-identity.js';
 import type { Keepsake } from '../wiring/open-keepsake.js';
 
 export interface OnlineRestoreLog {
@@ -12,7 +13,7 @@ export interface OnlineRestoreLog {
 
 /**
  * Call before the server listens: bumps the epoch (so devices reconcile instead of trusting old
- * cursors) and makes every read answer `restoring` until the plan is known. Returns the restore
+ * cursors; an empty store also takes the backup's server id) and makes every read answer `restoring` until the plan is known. Returns the restore
  * to start once the server listens.
  */
 export async function prepareOnlineRestore(
@@ -23,9 +24,12 @@ export async function prepareOnlineRestore(
 ): Promise<{ start(): Promise<RestoreReport> }> {
   const tracker = keepsake.sync.restores;
   tracker.expectRestore();
-  const identity = await keepsake.store.bumpEpoch();
+  // An empty store carries on the backup's server (same id, new epoch); reading a few users' newest
+  // objects is enough to know it without delaying the start.
+  const empty = (await keepsake.store.stats()).users === 0;
+  const identity = await startRestoredEpoch(keepsake.store, empty && scope.userIds.length === 0 ? await probeBackupServer(repo) : null);
   keepsake.sync.forgetCaches();
-  log.info({ epoch: identity.epoch, from: repo.target.description }, 'online restore: new epoch; reads answer "restoring" until each category is back');
+  log.info({ server: identity.id, epoch: identity.epoch, from: repo.target.description }, 'online restore: new epoch; reads answer "restoring" until each category is back');
   return {
     async start() {
       const plan = await planRestore(repo, scope);

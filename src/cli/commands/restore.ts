@@ -8,7 +8,8 @@ import { parseCategories, parsePriority } from '../../core/restore/restore-plan.
 import { RestoreTracker } from '../../core/restore/restore-tracker.js';
 import { systemClock } from '../../core/ports/clock.js';
 import { scrub } from '../../integrity/scrub.js';
-import { executeRestore, planRestore, type RestoreScope } from '../../restore/restore-executor.js';
+import { DEFAULT_RESTORE_CONCURRENCY, executeRestore, planRestore, type RestoreScope } from '../../restore/restore-executor.js';
+import { startRestoredEpoch } from '../../restore/restore-identity.js';
 import type { Keepsake } from '../../wiring/open-keepsake.js';
 import { action, addConfigOptions, configFrom, print, STORE_KEYS, withKeepsake } from '../options.js';
 import { bar, progressLine } from '../progress.js';
@@ -47,7 +48,7 @@ export function restoreCommand(): Command {
     .option('--category <LIST>', 'only these kinds, e.g. contacts,calendar (default: all)')
     .option('--at <TIME>', 'restore the state at this ISO time (default: the newest)')
     .option('--priority <LIST>', 'order of kinds, default contacts,calendar,notes,tasks,photos,scores')
-    .option('--concurrency <N>', 'users restored at once within a kind', '4')
+    .option('--concurrency <N>', 'users restored at once within a kind', String(DEFAULT_RESTORE_CONCURRENCY))
     .option('--plan', 'print what would be restored, how much, and an estimate; change nothing')
     .option('--json', 'print JSON')
     .action(
@@ -100,7 +101,7 @@ async function runRestore(opts: Opts): Promise<void> {
       categories: parseCategories(opts.category as string | undefined),
       priority: parsePriority(opts.priority as string | undefined),
       at: at?.toISOString(),
-      concurrency: Number(opts.concurrency) || 4,
+      concurrency: Number(opts.concurrency) || DEFAULT_RESTORE_CONCURRENCY,
     };
     const plan = await planRestore(repo, scope);
     if (opts.plan) {
@@ -117,7 +118,8 @@ async function runRestore(opts: Opts): Promise<void> {
       );
       return;
     }
-    const identity = await k.store.bumpEpoch();
+    // A new epoch; an empty store also takes the backup's server id (devices see their server again).
+    const identity = await startRestoredEpoch(k.store, plan.backupServer);
     const tracker = new RestoreTracker(systemClock);
     const line = progressLine();
     const report = await executeRestore(repo, k.store, k.blobs, plan, {
@@ -130,9 +132,9 @@ async function runRestore(opts: Opts): Promise<void> {
       },
     });
     line.done();
-    print(opts.json, { ...report, epoch: identity.epoch }, () =>
+    print(opts.json, { ...report, server: identity.id, epoch: identity.epoch }, () =>
       [
-        `restored ${report.users} user(s): ${report.items.inserted} items inserted, ${report.items.replaced} replaced, ${report.items.keptNewer} kept newer, ${report.items.unchanged} unchanged, ${report.blobs} photos; server epoch is now ${identity.epoch}`,
+        `restored ${report.users} user(s): ${report.items.inserted} items inserted, ${report.items.replaced} replaced, ${report.items.keptNewer} kept newer, ${report.items.unchanged} unchanged, ${report.blobs} photos; server ${identity.id} is now in epoch ${identity.epoch}`,
         `contacts back after ${report.contactsBackMs ?? '-'} ms, everything after ${report.allBackMs} ms (${Math.round(report.itemsPerSecond)} items/s)`,
         ...report.quarantined.map((q) => `  QUARANTINED ${q.user} ${q.kind}: ${q.problems.join('; ')}`),
       ].join('\n'),

@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import { EMPTY_DIGEST } from '../../core/digest.js';
 import { KeepsakeError } from '../../core/errors.js';
-import type { RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
+import type { AdoptedIdentity, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { planRestoreItem } from '../../core/restore/restore-item-plan.js';
 import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
 
@@ -99,7 +99,13 @@ export function restoreItemRows(pool: pg.Pool, userId: string, entries: Restored
   });
 }
 
-export async function bumpEpochRow(pool: pg.Pool): Promise<{ id: string; epoch: number; createdAt: string }> {
-  const r = await pool.query<{ id: string; epoch: string; created_at: string }>('UPDATE server_identity SET epoch = epoch + 1 RETURNING id, epoch, created_at');
+/** A new epoch; with `adopt`, also the backup's server id and an epoch above the backup's. */
+export async function bumpEpochRow(pool: pg.Pool, adopt?: AdoptedIdentity): Promise<{ id: string; epoch: number; createdAt: string }> {
+  const r = adopt
+    ? await pool.query<{ id: string; epoch: string; created_at: string }>(
+        'UPDATE server_identity SET id = $1, epoch = GREATEST(epoch, $2) + 1 RETURNING id, epoch, created_at',
+        [adopt.id, adopt.aboveEpoch],
+      )
+    : await pool.query<{ id: string; epoch: string; created_at: string }>('UPDATE server_identity SET epoch = epoch + 1 RETURNING id, epoch, created_at');
   return { id: r.rows[0].id, epoch: Number(r.rows[0].epoch), createdAt: r.rows[0].created_at };
 }

@@ -3,7 +3,7 @@
 import { EMPTY_DIGEST } from '../../core/digest.js';
 import { KeepsakeError } from '../../core/errors.js';
 import { planRestoreItem } from '../../core/restore/restore-item-plan.js';
-import type { RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
+import type { AdoptedIdentity, RestoredAccount, RestoredItem, RestoreItemsResult, ServerIdentity } from '../../core/ports/record-store.js';
 import { ITEM_COLUMNS, type ItemRow, TOKEN_COLUMNS, toItem, USER_COLUMNS } from './rows.js';
 import type { StatementCache } from './statements.js';
 
@@ -68,4 +68,12 @@ export function restoreItemRows(q: StatementCache, userId: string, entries: Rest
     q.sql('UPDATE collections SET count = ?, digest = ?, last_change_at = ? WHERE user_id = ? AND id = ?').run(c.count, c.digest, c.last, userId, id);
   }
   return result;
+}
+
+/** A new epoch; with `adopt`, also the backup's server id and an epoch above the backup's. */
+export function bumpEpochRow(q: StatementCache, adopt?: AdoptedIdentity): ServerIdentity {
+  if (adopt) q.sql('UPDATE server SET id = ?, epoch = max(epoch, ?) + 1 WHERE singleton = 1').run(adopt.id, adopt.aboveEpoch);
+  else q.sql('UPDATE server SET epoch = epoch + 1 WHERE singleton = 1').run();
+  const r = q.sql('SELECT id, epoch, created_at FROM server WHERE singleton = 1').get() as { id: string; epoch: number; created_at: string };
+  return { id: r.id, epoch: r.epoch, createdAt: r.created_at };
 }
