@@ -13,6 +13,7 @@ import { DEFAULT_SYNC_LIMITS, SyncService } from '../core/sync/sync-service.js';
 import { openFsBlobStore } from '../store/blobs-fs/blob-store.js';
 import { openPostgresStore } from '../store/postgres/record-store.js';
 import { openSqliteStore } from '../store/sqlite/record-store.js';
+import { ContentWorkerPool } from '../workers/content-pool.js';
 
 /** Everything a transport or command needs, built from one configuration. */
 export interface Keepsake {
@@ -62,16 +63,18 @@ export function assemble(config: Config, store: RecordStore, blobs: BlobStore, c
     massDelete: { share: config.massDeleteShare, minItems: config.massDeleteMinItems },
   };
   const restores = new RestoreTracker(clock);
+  const content = new ContentWorkerPool();
   return {
     config,
     clock,
     store,
     blobs,
     accounts: new AccountService(store, clock, undefined, restores),
-    sync: new SyncService(store, blobs, clock, limits, restores),
+    sync: new SyncService(store, blobs, clock, limits, restores, content),
     photos: new PhotoBlobs(store, blobs, config.maxPhotoBytes),
     selfRestore: new SelfRestore(store, clock, config.retentionDays * 86_400_000),
     async close() {
+      await content.close();
       await store.close();
       await blobs.close();
     },

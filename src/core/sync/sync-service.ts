@@ -8,13 +8,13 @@ import {
   type WireItem,
   type WireRevision,
 } from '../../protocol/sync-protocol.js';
-import { canonicalizeContent } from '../content/validate-content.js';
 import { formatCursor, parseCursor } from '../cursor.js';
-import { fail, isKeepsakeError } from '../errors.js';
+import { fail, isKeepsakeError, KeepsakeError } from '../errors.js';
 import { checkId } from '../ids.js';
 import { checkKind, KINDS, type Kind } from '../kinds.js';
 import type { Collection, PreparedChange, User } from '../model.js';
 import type { BlobStore } from '../ports/blob-store.js';
+import { type ContentChecker, inlineContentChecker } from '../ports/content-checker.js';
 import { type Clock, isoNow } from '../ports/clock.js';
 import type { RecordStore, ServerIdentity } from '../ports/record-store.js';
 import { RestoreTracker } from '../restore/restore-tracker.js';
@@ -62,6 +62,8 @@ export class SyncService {
     private readonly limits: SyncLimits = DEFAULT_SYNC_LIMITS,
     /** Set while an online restore runs: reads of categories not back yet answer `restoring`. */
     readonly restores: RestoreTracker = new RestoreTracker(clock),
+    /** Checks pushed content; the wiring passes a worker pool. */
+    private readonly content: ContentChecker = inlineContentChecker,
   ) {}
 
   private async collections(user: User): Promise<Map<string, Collection>> {
@@ -154,27 +156,39 @@ export class SyncService {
   async push(user: User, body: unknown): Promise<PushResponse> {
     const request = parsePushRequest(body);
     const cols = await this.cachedCollections(user);
-    const results: Array<PushResult | null> = [];
+    const results: Array<PushResult | null> = request.changes.map(() => null);
     const prepared: Array<{ index: number; change: PreparedChange }> = [];
     const deletes = new Map<string, number>();
+    const reject = (index: number, e: unknown) => {
+      results[index] = { changeId: request.changes[index].changeId, status: 'rejected', error: toWireError(e) };
+    };
+    // Content is checked for the whole batch at once (a big batch spreads over threads).
+    const toCheck: Array<{ index: number; kind: Kind }> = [];
     for (const [index, c] of request.changes.entries()) {
+      const col = cols.get(c.collection);
+      if (!col) reject(index, new KeepsakeError('collection_not_found', `no collection "${c.collection}"`, { details: { collection: c.collection } }));
+      else if (c.deleted) deletes.set(col.id, (deletes.get(col.id) ?? 0) + 1);
+      else toCheck.push({ index, kind: col.kind });
+    }
+    const checked = await this.content.checkAll(
+      toCheck.map(({ index, kind }) => ({ kind, id: request.changes[index].id, content: request.changes[index].content })),
+      this.limits,
+    );
+    const canonical = new Map(toCheck.map(({ index }, n) => [index, checked[n]]));
+    for (const [index, c] of request.changes.entries()) {
+      if (results[index] !== null) continue;
       try {
-        const col = cols.get(c.collection);
-        if (!col) fail('collection_not_found', `no collection "${c.collection}"`, { collection: c.collection });
         let content: string | null = null;
         let hash: string | null = null;
-        if (c.deleted) {
-          deletes.set(col.id, (deletes.get(col.id) ?? 0) + 1);
-        } else {
-          const canonical = canonicalizeContent(col.kind, c.id, c.content, this.limits);
-          if (col.kind === 'photos') await checkPhotoBlob(this.store, this.blobs, user, canonical.text);
-          ({ text: content, hash } = canonical);
+        if (!c.deleted) {
+          const r = canonical.get(index)!;
+          if (!r.ok) throw r.error;
+          if (cols.get(c.collection)!.kind === 'photos') await checkPhotoBlob(this.store, this.blobs, user, r.value.text);
+          ({ text: content, hash } = r.value);
         }
-        const change: PreparedChange = { changeId: c.changeId, collection: c.collection, id: c.id, baseVersion: c.baseVersion, deleted: c.deleted === true, content, hash };
-        prepared.push({ index, change });
-        results.push(null);
+        prepared.push({ index, change: { changeId: c.changeId, collection: c.collection, id: c.id, baseVersion: c.baseVersion, deleted: c.deleted === true, content, hash } });
       } catch (e) {
-        results.push({ changeId: c.changeId, status: 'rejected', error: toWireError(e) });
+        reject(index, e);
       }
     }
     if (deletes.size > 0 && request.confirmMassDelete !== true) {

@@ -1,0 +1,109 @@
+// A ContentChecker that spreads big batches over worker threads, so parsing vCards and iCalendar
+// (ical.js, tens of µs each) uses the machine's other cores while the event loop writes.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { CanonicalContent, ContentLimits } from '../core/content/validate-content.js';
+import { type ErrorCode, KeepsakeError } from '../core/errors.js';
+import { type CheckedContent, checkContentInline, type ContentChecker, type ContentToCheck } from '../core/ports/content-checker.js';
+
+/** A result as it crosses the thread boundary (errors as plain data). */
+export type WireCheckResult =
+  | { ok: true; value: CanonicalContent }
+  | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+
+export interface ContentPoolOptions {
+  /** Worker threads; default: one less than the cores, at least 1. */
+  threads?: number;
+  /** Batches with fewer items are checked on the calling thread (a round trip costs more). */
+  minBatch?: number;
+}
+
+const WORKER_URL = new URL('./content-worker.js', import.meta.url);
+
+class ContentWorker {
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (r: WireCheckResult[]) => void; reject: (e: Error) => void }>();
+
+  run(items: ContentToCheck[], limits: ContentLimits): Promise<WireCheckResult[]> {
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, items, limits });
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(WORKER_URL);
+    worker.unref(); // never keeps the process alive
+    worker.on('message', (msg: { id: number; results: WireCheckResult[] }) => {
+      this.pending.get(msg.id)?.resolve(msg.results);
+      this.pending.delete(msg.id);
+    });
+    const fail = (error: Error) => {
+      if (this.worker === worker) this.worker = null; // the next batch starts a fresh one
+      for (const p of this.pending.values()) p.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`content worker exited with code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+/**
+ * Splits a batch into one share per worker plus one for the calling thread, which checks its
+ * share while the workers check theirs. A share whose worker fails (crashed, terminated) is
+ * checked on the calling thread instead, so a batch never fails because of the pool.
+ */
+export class ContentWorkerPool implements ContentChecker {
+  private readonly workers: ContentWorker[];
+  private readonly minBatch: number;
+  /** Items checked by workers, and items a failed worker left to the calling thread. */
+  readonly counts = { byWorkers: 0, fallenBack: 0 };
+
+  constructor(options: ContentPoolOptions = {}) {
+    const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
+    this.workers = Array.from({ length: threads }, () => new ContentWorker());
+    this.minBatch = options.minBatch ?? 64;
+  }
+
+  async checkAll(items: ContentToCheck[], limits: ContentLimits): Promise<CheckedContent[]> {
+    if (items.length < this.minBatch || this.workers.length === 0) return checkContentInline(items, limits);
+    const share = Math.ceil(items.length / (this.workers.length + 1));
+    const remote = this.workers.map((w, i) => {
+      const part = items.slice(i * share, (i + 1) * share);
+      if (part.length === 0) return Promise.resolve([]);
+      return w.run(part, limits).then(
+        (results) => {
+          this.counts.byWorkers += part.length;
+          return fromWire(results);
+        },
+        () => {
+          this.counts.fallenBack += part.length;
+          return checkContentInline(part, limits);
+        },
+      );
+    });
+    const local = checkContentInline(items.slice(this.workers.length * share), limits);
+    return [...(await Promise.all(remote)).flat(), ...local];
+  }
+
+  /** Ends the workers; a later batch starts them again. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}
+
+function fromWire(results: WireCheckResult[]): CheckedContent[] {
+  return results.map((r) => (r.ok ? r : { ok: false, error: new KeepsakeError(r.error.code, r.error.message, { details: r.error.details }) }));
+}
