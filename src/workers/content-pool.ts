@@ -42,7 +42,10 @@ class ContentWorker {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_URL);
+    // Small heaps: a share of a batch is a few hundred KB of text, and the parse garbage is
+    // short-lived. (The defaults let one worker grow to ~40 MB resident.) Running out only ends
+    // the worker, and its share is checked on the calling thread.
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
     worker.unref(); // never keeps the process alive
     worker.on('message', (msg: { id: number; results: WireCheckResult[] }) => {
       this.pending.get(msg.id)?.resolve(msg.results);
