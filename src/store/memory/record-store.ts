@@ -1,5 +1,6 @@
 // In-memory record store: the reference implementation of the port, for fast tests.
 import { randomUUID } from 'node:crypto';
+import { mergeBackupRecords } from '../../core/backup-records.js';
 import { planChange, revisionChangeId } from '../../core/change-plan.js';
 import { planRestoreItem } from '../../core/restore/restore-item-plan.js';
 import { EMPTY_DIGEST } from '../../core/digest.js';
@@ -286,21 +287,16 @@ export class MemoryRecordStore implements RecordStore {
     const user = this.users.get(userId);
     const s = this.state.get(userId);
     if (!user || !s) return null;
-    const all: LogRecord[] = [
-      ...[...s.items.values()].filter((i) => i.version > afterSeq).map((i): LogRecord => ({ type: 'item', ...i })),
-      ...s.revisions.filter((r) => r.version > afterSeq).map((r): LogRecord => ({ type: 'revision', ...r })),
-    ].sort((a, b) => a.version - b.version);
-    const records = all.slice(0, limit);
-    const complete = records.length === all.length;
+    const byVersion = (a: LogRecord, b: LogRecord) => a.version - b.version;
+    const items = [...s.items.values()].filter((i) => i.version > afterSeq).map((i): LogRecord => ({ type: 'item', ...i }));
+    const revisions = s.revisions.filter((r) => r.version > afterSeq).map((r): LogRecord => ({ type: 'revision', ...r }));
     return copy({
       user,
       tokens: [...this.tokens.values()].filter((t) => t.userId === userId),
       collections: [...s.collections.values()].sort((a, b) => a.order - b.order).map(strip),
       blobRefs: [...s.blobs].sort(),
       seq: s.seq,
-      records,
-      upTo: complete ? s.seq : records[records.length - 1].version,
-      complete,
+      ...mergeBackupRecords(items.sort(byVersion).slice(0, limit), revisions.sort(byVersion).slice(0, limit), limit, s.seq),
     });
   }
 

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { KeepsakeError } from '../../core/errors.js';
 import { EMPTY_DIGEST } from '../../core/digest.js';
 import type { ChangeOutcome, Collection, DeviceToken, NewCollection, PreparedChange, Revision, StoredItem, User } from '../../core/model.js';
-import type { AdoptedIdentity, BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
+import type { AdoptedIdentity, BackupBatch, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { type DurabilityStats, GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { toStoreError, violatedConstraint } from './pg-errors.js';
 import {
@@ -23,6 +23,7 @@ import {
   toToken,
   toUser,
 } from './rows.js';
+import { readBackupBatchRows } from './backup-reads.js';
 import { purgeDeletedUser } from './purge-user.js';
 import { bumpEpochRow, restoreAccountRows, restoreItemRows } from './restore-writes.js';
 import { migrate, quoteSchema, readIdentity } from './schema.js';
@@ -358,43 +359,8 @@ export class PostgresRecordStore implements RecordStore {
     return rows.map((r) => ({ userId: r.id, seq: Number(r.seq) }));
   }
 
-  async readBackupBatch(userId: string, afterSeq: number, limit: number): Promise<BackupBatch | null> {
-    // One REPEATABLE READ transaction: every query below sees the same snapshot.
-    const client = await this.pool.connect().catch((e) => Promise.reject(toStoreError(e)));
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const [u] = (await client.query<UserRow & { seq: string }>(`SELECT ${USER_COLUMNS}, seq FROM users WHERE id = $1`, [userId])).rows;
-      if (!u) {
-        await client.query('COMMIT');
-        return null;
-      }
-      const items = (
-        await client.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = $1 AND version > $2 ORDER BY version LIMIT $3`, [userId, afterSeq, limit])
-      ).rows.map((r): LogRecord => ({ type: 'item', ...toItem(r) }));
-      const revisions = (
-        await client.query<RevisionRow>(`SELECT ${REVISION_COLUMNS} FROM revisions WHERE user_id = $1 AND version > $2 ORDER BY version LIMIT $3`, [
-          userId,
-          afterSeq,
-          limit,
-        ])
-      ).rows.map((r): LogRecord => ({ type: 'revision', ...toRevision(r) }));
-      const tokens = (await client.query<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE user_id = $1 ORDER BY ord`, [userId])).rows.map(toToken);
-      const collections = (
-        await client.query<CollectionRow>(`SELECT ${COLLECTION_COLUMNS} FROM collections WHERE user_id = $1 ORDER BY ord`, [userId])
-      ).rows.map(toCollection);
-      const blobRefs = (await client.query<{ hash: string }>('SELECT hash FROM blob_refs WHERE user_id = $1 ORDER BY hash', [userId])).rows.map((r) => r.hash);
-      await client.query('COMMIT');
-      const seq = Number(u.seq);
-      const merged = [...items, ...revisions].sort((a, b) => a.version - b.version);
-      const records = merged.slice(0, limit);
-      const complete = items.length < limit && revisions.length < limit && merged.length <= limit;
-      return { user: toUser(u), tokens, collections, blobRefs, seq, records, upTo: complete ? seq : records[records.length - 1].version, complete };
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw toStoreError(e);
-    } finally {
-      client.release();
-    }
+  readBackupBatch(userId: string, afterSeq: number, limit: number): Promise<BackupBatch | null> {
+    return readBackupBatchRows(this.pool, userId, afterSeq, limit);
   }
 
   async restoreAccount(account: RestoredAccount): Promise<void> {

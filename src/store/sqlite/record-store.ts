@@ -12,8 +12,9 @@ import type {
   StoredItem,
   User,
 } from '../../core/model.js';
-import type { AdoptedIdentity, BackupBatch, LogRecord, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
+import type { AdoptedIdentity, BackupBatch, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { purgeDeletedUserInTransaction } from './purge-user.js';
+import { readBackupBatchRows } from './backup-reads.js';
 import { applyChangesInTransaction } from './apply-changes.js';
 import { Checkpointer } from './checkpointer.js';
 import { bumpEpochRow, restoreAccountRows, restoreItemRows } from './restore-writes.js';
@@ -317,33 +318,7 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   readBackupBatch(userId: string, afterSeq: number, limit: number): Promise<BackupBatch | null> {
-    // One synchronous read: everything below sees the same snapshot.
-    return this.read(() => {
-      const user = this.userRow(userId);
-      if (!user) return null;
-      const seq = (this.q.sql('SELECT seq FROM users WHERE id = ?').get(userId) as { seq: number }).seq;
-      const items = (
-        this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND version > ? ORDER BY version LIMIT ?`).all(userId, afterSeq, limit) as ItemRow[]
-      ).map((r): LogRecord => ({ type: 'item', ...toItem(r) }));
-      const revisions = (
-        this.q
-          .sql(`SELECT ${REVISION_COLUMNS} FROM revisions WHERE user_id = ? AND version > ? ORDER BY version LIMIT ?`)
-          .all(userId, afterSeq, limit) as RevisionRow[]
-      ).map((r): LogRecord => ({ type: 'revision', ...toRevision(r) }));
-      const merged = [...items, ...revisions].sort((a, b) => a.version - b.version);
-      const records = merged.slice(0, limit);
-      const complete = items.length < limit && revisions.length < limit && merged.length <= limit;
-      return {
-        user,
-        tokens: (this.q.sql(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE user_id = ? ORDER BY ord`).all(userId) as TokenRow[]).map(toToken),
-        collections: (this.q.sql(`SELECT ${COLLECTION_COLUMNS} FROM collections WHERE user_id = ? ORDER BY ord`).all(userId) as CollectionRow[]).map(toCollection),
-        blobRefs: (this.q.sql('SELECT hash FROM blob_refs WHERE user_id = ? ORDER BY hash').all(userId) as Array<{ hash: string }>).map((r) => r.hash),
-        seq,
-        records,
-        upTo: complete ? seq : records[records.length - 1].version,
-        complete,
-      };
-    });
+    return this.read(() => readBackupBatchRows(this.q, userId, afterSeq, limit));
   }
 
   restoreAccount(account: RestoredAccount): Promise<void> {
