@@ -7,7 +7,7 @@ import { splitICalendar, splitVCards } from '../core/content/split-import.js';
 import type { User } from '../core/model.js';
 import type { Manifest } from './export-format.js';
 import { writeExport } from './export-zip.js';
-import { makeWorld, push, readAll, seedAccount, type World } from './export-fixtures.js';
+import { blobName, makeWorld, pngBytes, push, readAll, seedAccount, type World } from './export-fixtures.js';
 import { importFiles } from './import-files.js';
 
 async function unzip(bytes: Buffer): Promise<Map<string, Buffer>> {
@@ -167,5 +167,48 @@ describe('writeExport', () => {
       throw new Error('disk on fire');
     };
     await assert.rejects(readAll(writeExport(broken, world.blobs, user)), /disk on fire/);
+  });
+});
+
+describe('photo folders (files a WebDAV client put in nested folders)', () => {
+  it('syncs folders and non-image files through the JSON API, exports them in their folders, and imports them back', async () => {
+    const world = makeWorld();
+    const user = await world.newUser('walt');
+    const text = Buffer.from('a sidecar a photo app uploaded\n');
+    const png = pngBytes('trip');
+    const upload = (bytes: Buffer, anyType = false) =>
+      world.photos.upload(user, blobName(bytes), (async function* () { yield bytes; })(), { anyType });
+    await assert.rejects(upload(text), { code: 'blob_type_unsupported' }, 'the JSON blob route still takes images only');
+    await upload(text, true);
+    await upload(png);
+    const empty = blobName(Buffer.alloc(0));
+    await push(world, user, [
+      { collection: 'photos', id: 'f1', content: { blob: empty, name: 'Trip', type: 'inode/directory', size: 0 } },
+      { collection: 'photos', id: 'f2', content: { blob: empty, name: 'Day 1', type: 'inode/directory', size: 0, path: 'Trip' } },
+      { collection: 'photos', id: 'x1', content: { blob: blobName(text), name: 'IMG_1.aae', type: 'application/octet-stream', size: text.length, path: 'Trip' } },
+      { collection: 'photos', id: 'p1', content: { blob: blobName(png), name: 'IMG_1.png', type: 'image/png', size: png.length, path: 'Trip/Day 1' } },
+    ]);
+    // The type must be what the bytes are: text is never an image, an image never "other".
+    const { results } = await world.sync.push(user, {
+      changes: [
+        { changeId: 'bad-1', collection: 'photos', id: 'x2', baseVersion: 0, content: { blob: blobName(text), name: 'fake.png', type: 'image/png', size: text.length } },
+        { changeId: 'bad-2', collection: 'photos', id: 'x3', baseVersion: 0, content: { blob: blobName(png), name: 'p.bin', type: 'application/octet-stream', size: png.length } },
+        { changeId: 'bad-3', collection: 'photos', id: 'x4', baseVersion: 0, content: { blob: blobName(png), name: 'Dir', type: 'inode/directory', size: 0 } },
+      ],
+    });
+    assert.deepEqual(results.map((r) => r.status === 'rejected' && r.error.code), ['invalid_content', 'invalid_content', 'invalid_content']);
+
+    const zip = await readAll(writeExport(world.store, world.blobs, user));
+    const files = await unzip(zip);
+    assert.deepEqual(files.get('photos/photos/Trip/IMG_1.aae'), text);
+    assert.deepEqual(files.get('photos/photos/Trip/Day 1/IMG_1.png'), png);
+    const manifest = JSON.parse(files.get('manifest.json')!.toString()) as Manifest;
+    assert.deepEqual(manifest.problems, []);
+    assert.equal(manifest.items.find((i) => i.id === 'f2')?.path, 'photos/photos/Trip/Day 1/');
+
+    const heir = await world.newUser('heir');
+    const report = await importFiles(world.sync, world.photos, world.store, heir, [{ name: 'walt.zip', bytes: zip }]);
+    assert.deepEqual(report.rejected, []);
+    assert.deepEqual((await snapshot(world, heir)).items, (await snapshot(world, user)).items);
   });
 });

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { joinICalendar, joinVCards } from '../core/content/split-import.js';
 import { digestAdd, EMPTY_DIGEST } from '../core/digest.js';
+import { FOLDER_TYPE } from '../core/content/photo-content.js';
 import type { Collection, StoredItem, User } from '../core/model.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { RecordStore } from '../core/ports/record-store.js';
@@ -37,7 +38,8 @@ export interface ExportOptions {
  *     calendar/<collection>.ics          every event in one VCALENDAR
  *     tasks/<collection>.ics             every task in one VCALENDAR
  *     notes/<collection>/<title>.md      "# title", blank line, body
- *     photos/<collection>/<name>         the original bytes, plus <name>.json with the metadata
+ *     photos/<collection>/<name>         the original bytes, plus <name>.json with the metadata;
+ *                                        files a WebDAV client put in folders under their folders
  *     scores/<collection>.json           an array of { id, game, score, achievedAt, player? }
  *     data/<collection>/<n>.jsonl        the exact stored items, which import reads back
  *
@@ -142,7 +144,9 @@ class Exporter {
         return;
       }
       case 'photos': {
-        const names = new UniqueNames();
+        // One set of taken names per folder (WebDAV clients nest folders in a photo collection).
+        const folders = new Map<string, UniqueNames>();
+        const namesIn = (folder: string) => folders.get(folder) ?? folders.set(folder, new UniqueNames()).get(folder)!;
         entry.files.push(`${top}/${dir}/`);
         const paths = new Map<string, string>();
         await this.eachPage(
@@ -151,7 +155,7 @@ class Exporter {
           (item) => paths.get(item.id)!,
           async (page) => {
             paths.clear();
-            for (const item of page) paths.set(item.id, await this.photo(col, `${top}/${dir}`, names, item));
+            for (const item of page) paths.set(item.id, await this.photo(col, `${top}/${dir}`, namesIn, item));
           },
         );
         return;
@@ -193,9 +197,15 @@ class Exporter {
     }
   }
 
-  /** Queues the photo's bytes and sidecar; returns the bytes' path. */
-  private async photo(col: Collection, folder: string, names: UniqueNames, item: StoredItem): Promise<string> {
-    const meta = JSON.parse(item.content!) as { blob: string; name: string; size: number };
+  /**
+   * Queues the photo's bytes and sidecar under its folder (`path`, from WebDAV); returns the
+   * bytes' path. A folder entry has no bytes: its path (ending in `/`) is where its files are.
+   */
+  private async photo(col: Collection, top: string, namesIn: (folder: string) => UniqueNames, item: StoredItem): Promise<string> {
+    const meta = JSON.parse(item.content!) as { blob: string; name: string; size: number; type: string; path?: string };
+    const folder = meta.path ? `${top}/${meta.path.split('/').map((s) => safeSegment(s)).join('/')}` : top;
+    const names = namesIn(folder);
+    if (meta.type === FOLDER_TYPE) return `${folder}/${names.take(safeSegment(meta.name, safeSegment(item.id)))}/`;
     let name = names.take(safeSegment(meta.name, safeSegment(item.id)));
     while (names.has(name + '.json')) name = names.take(safeSegment(meta.name, safeSegment(item.id)));
     names.reserve(name + '.json');

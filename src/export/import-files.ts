@@ -12,6 +12,7 @@ import { isKind } from '../core/kinds.js';
 import type { Kind, User } from '../core/model.js';
 import type { RecordStore } from '../core/ports/record-store.js';
 import type { PhotoBlobs } from '../core/sync/photo-blobs.js';
+import { FOLDER_TYPE, OTHER_FILE_TYPE } from '../core/content/photo-content.js';
 import { DEFAULT_SYNC_LIMITS, type SyncService } from '../core/sync/sync-service.js';
 import { type DataLine, EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from './export-format.js';
 import { emptyReport, ImportBatch, type ImportProgress, type ImportReport } from './import-batch.js';
@@ -213,7 +214,7 @@ async function importZip(ctx: Context, file: ImportFile): Promise<void> {
             batch.reject(`${dataPath}:${n + 1}`, e);
             continue;
           }
-          const beforeWrite = col.kind === 'photos' ? () => uploadPhoto(ctx, zip, line, content as { blob: unknown }) : undefined;
+          const beforeWrite = col.kind === 'photos' ? () => uploadPhoto(ctx, zip, line, content as { blob: unknown; type?: unknown }) : undefined;
           await batch.add({ collection: col.id, kind: col.kind, id: line.id, content, beforeWrite });
         }
       }
@@ -224,10 +225,12 @@ async function importZip(ctx: Context, file: ImportFile): Promise<void> {
   }
 }
 
-async function uploadPhoto(ctx: Context, zip: SafeZip, line: DataLine, meta: { blob: unknown }): Promise<void> {
+async function uploadPhoto(ctx: Context, zip: SafeZip, line: DataLine, meta: { blob: unknown; type?: unknown }): Promise<void> {
   if (!isContentHash(meta.blob)) return; // the push rejects the item with the field named
+  if (meta.type === FOLDER_TYPE) return; // a WebDAV folder entry: no bytes
   if (!zip.has(line.path)) fail('blob_missing', `the export has no bytes for photo "${line.id}" (expected "${line.path}")`);
-  await ctx.photos.upload(ctx.user, meta.blob, await zip.stream(line.path));
+  // Other files (type OTHER_FILE_TYPE) came from WebDAV folders; the push checks the type against the bytes.
+  await ctx.photos.upload(ctx.user, meta.blob, await zip.stream(line.path), { anyType: meta.type === OTHER_FILE_TYPE });
 }
 
 /** Creates the collection when missing; refuses one that exists with another kind or was deleted. */
