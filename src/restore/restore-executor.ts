@@ -128,19 +128,25 @@ export async function executeRestore(
     tracker?.set(task.userId, task.kind, 'restoring');
     options.onTask?.(task, 'restoring');
     const collections = new Set((u.kinds.get(task.kind) ?? []).map((c) => c.id));
+    // Read before anything is written (it only waits for durability, so it overlaps the work below).
+    const seqBeforeRead = store.lastSeq(u.userId);
+    seqBeforeRead.catch(() => {});
     // A user planning replayed whole is not read again; otherwise only this kind's data is read.
-    const state = plan.replayed?.get(u.userId) ?? (await replayUser(reader, u.index, { seq: u.seq, collections }));
+    const cached = plan.replayed?.get(u.userId);
+    const state = cached ?? (await replayUser(reader, u.index, { seq: u.seq, collections }));
     const mine = new Map([...state.collections].filter(([id]) => collections.has(id)));
     const items = [...state.items.values()].filter((i) => collections.has(i.collection));
     const problems = checkReplayed({ ...state, collections: mine, items: new Map(items.map((i) => [`${i.collection}\u0000${i.id}`, i])) });
     if (problems.length > 0) return quarantine(task, u, problems);
-    const seqBefore = await store.lastSeq(u.userId);
+    if (cached) for (const i of items) cached.items.delete(`${i.collection}\u0000${i.id}`); // done with them: less to keep in memory
+    const seqBefore = await seqBeforeRead;
     if (task.kind === 'photos') {
       const copied = await restoreBlobs(reader, blobs, items);
       report.blobs += copied;
     }
     const entries = entriesOf(items, state.revisions.filter((r) => collections.has(r.collection)));
     const outcome: RestoreItemsResult = { inserted: 0, replaced: 0, keptNewer: 0, unchanged: 0 };
+    // An empty category (no rows at all in the backup) needs no write, only the check below.
     for (let i = 0; i < entries.length; i += BATCH) {
       const part = entries.slice(i, i + BATCH);
       const r = await store.restoreItems(u.userId, part, now());
