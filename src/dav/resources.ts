@@ -91,6 +91,45 @@ export async function itemAt(req: DavRequest, col: Collection, name: string): Pr
   return { id: id0, item: null };
 }
 
+/** The extension a resource name carries when it is a vCard or iCalendar resource. */
+function textExtension(name: string): string | null {
+  const ext = name.slice(-4).toLowerCase();
+  return ext === '.vcf' || ext === '.ics' ? ext : null;
+}
+
+/**
+ * What a PUT to a vCard/iCalendar resource writes over: the collection, the item id the name
+ * stands for, and that item as stored (tombstones included; null when new). Every read a
+ * write needs is issued at once: each store read waits until the commits before it are durable,
+ * so reading one after another would queue behind several fsyncs of other clients' writes.
+ */
+export async function resourceForWrite(
+  req: DavRequest,
+  t: Extract<DavTarget, { type: 'item' }>,
+): Promise<{ col: Collection; id: string; current: StoredItem | null }> {
+  const ext = textExtension(t.name);
+  const guess = ext ? t.name.slice(0, -ext.length) : t.name;
+  const [col, direct, own, named] = await Promise.all([
+    collectionOf(req, t),
+    req.dav.storedItem(req.user, t.collection, guess),
+    req.dav.properties(req.user, t.collection, guess),
+    req.dav.properties(req.user, t.collection, nameKey(t.name)),
+  ]);
+  const id0 = itemIdOf(col.kind, t.name);
+  if (id0 !== guess) {
+    const { id } = await itemAt(req, col, t.name);
+    return { col, id, current: await req.dav.storedItem(req.user, col.id, id) };
+  }
+  if (direct && !direct.deleted && (own[NAME_PROP] === undefined || own[NAME_PROP] === t.name)) return { col, id: id0, current: direct };
+  const id = named[ITEM_PROP];
+  if (id !== undefined) {
+    // A name the client chose: only while the item still calls itself by it (a later PUT may have renamed it).
+    const [item, props] = await Promise.all([req.dav.storedItem(req.user, col.id, id), req.dav.properties(req.user, col.id, id)]);
+    if (props[NAME_PROP] === t.name && item && !item.deleted) return { col, id, current: item };
+  }
+  return { col, id: id0, current: direct };
+}
+
 export async function propertyEnv(req: DavRequest): Promise<PropertyEnv> {
   const server = await req.dav.identity();
   return {

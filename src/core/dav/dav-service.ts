@@ -37,6 +37,8 @@ export interface DavChanges {
   changed: StoredItem[];
   /** Ids of items deleted since the token. */
   deleted: string[];
+  /** True when a limit cut the list short: `token` then resumes right after the last one reported. */
+  truncated: boolean;
 }
 
 /** The ETag of an item: its content hash, as a strong entity tag. */
@@ -101,6 +103,14 @@ export class DavService {
     this.sync.restores.requireAvailable(user.id, c ? [c.kind] : KINDS);
   }
 
+  /**
+   * The item or tombstone `id` as stored, for a write to base itself on. Unlike `item` it answers
+   * during an online restore too: writes are accepted then.
+   */
+  storedItem(user: User, collection: string, id: string): Promise<StoredItem | null> {
+    return this.store.getItem(user.id, collection, id);
+  }
+
   /** A live item, or null (tombstones count as absent). */
   async item(user: User, collection: string, id: string): Promise<StoredItem | null> {
     await this.requireRestored(user, collection);
@@ -131,27 +141,38 @@ export class DavService {
    * the log position read *before* listing, so a change racing with this call is reported again
    * next time rather than missed.
    */
-  async changesSince(user: User, collection: string, token: string): Promise<DavChanges> {
+  async changesSince(user: User, collection: string, token: string, limit = Infinity): Promise<DavChanges> {
     await this.requireRestored(user, collection);
     const server = await this.identity();
     const last = await this.store.lastSeq(user.id);
     const since = parseSyncToken(token, server, last);
     const next = formatSyncToken(server, last);
-    if (since === 0) return { token: next, changed: await this.liveItems(user, collection), deleted: [] };
+    if (since === 0) {
+      const live = await this.liveItems(user, collection);
+      if (live.length <= limit) return { token: next, changed: live, deleted: [], truncated: false };
+      // RFC 6578 §3.7: the first `limit` in log order, and a token at the last of them, so the
+      // next request returns the rest (and anything changed since).
+      const first = live.sort((a, b) => a.version - b.version).slice(0, limit);
+      return { token: formatSyncToken(server, first[first.length - 1].version), changed: first, deleted: [], truncated: true };
+    }
     const changed: StoredItem[] = [];
     const deleted: string[] = [];
     let after = since;
+    let reported = 0;
     for (;;) {
       const page = await this.store.listChanges(user.id, after, PAGE);
       for (const i of page) {
         if (i.collection !== collection) continue;
+        if (reported === limit) return { token: formatSyncToken(server, after), changed, deleted, truncated: true };
         if (i.deleted) deleted.push(i.id);
         else changed.push(i);
+        reported++;
+        after = i.version;
       }
       if (page.length < PAGE) break;
       after = page[page.length - 1].version;
     }
-    return { token: next, changed, deleted };
+    return { token: next, changed, deleted, truncated: false };
   }
 
   /**
@@ -159,8 +180,9 @@ export class DavService {
    * (same validation, versions, hashes, revisions). A write that loses a race with another
    * change is kept as a conflict revision and answered `precondition_failed`.
    */
-  async putText(user: User, col: Collection, id: string, text: string, pre: Preconditions): Promise<DavWrite> {
-    const current = await this.store.getItem(user.id, col.id, id);
+  async putText(user: User, col: Collection, id: string, text: string, pre: Preconditions, known?: StoredItem | null): Promise<DavWrite> {
+    // `known`: the item (or tombstone) as the caller just read it, saving a read that would wait for an fsync.
+    const current = known !== undefined ? known : await this.store.getItem(user.id, col.id, id);
     const live = current && !current.deleted ? current : null;
     checkPreconditions(live, pre);
     return this.write(user, col, id, current, text, live === null);

@@ -16,7 +16,7 @@ import { type DavRequest, xmlBody } from '../dav-request.js';
 import { parseDavPath } from '../dav-paths.js';
 import { describe, type PropertyEnv } from '../properties.js';
 import { collectionOf, itemAt, NAME_PROP, propertyEnv, ResourceNames, sendMultistatus } from '../resources.js';
-import { child, children, clark, davElement, escapeXml, NS, responseElement, statusResponse, textOf, type XmlElement } from '../xml.js';
+import { child, children, clark, davElement, escapeXml, hrefElement, NS, responseElement, statusLine, statusResponse, textOf, type XmlElement } from '../xml.js';
 import { wantedProperties } from './propfind.js';
 
 /** Most hrefs one multiget may name. */
@@ -149,10 +149,19 @@ async function syncCollection(req: DavRequest, col: Collection, body: XmlElement
   if (level !== '' && level !== '1' && level !== 'infinite') fail('invalid_xml', 'DAV:sync-level must be 1 or infinite');
   const token = textOf(child(body, NS.dav, 'sync-token'));
   const wanted = wantedProperties({ ...body, ns: NS.dav, name: 'propfind' });
-  const changes = await req.dav.changesSince(req.user, col.id, token);
+  const limitEl = child(body, NS.dav, 'limit');
+  let limit = Infinity;
+  if (limitEl) {
+    const n = textOf(child(limitEl, NS.dav, 'nresults')).trim();
+    limit = /^[0-9]{1,9}$/.test(n) ? Number(n) : NaN;
+    if (!(limit >= 1)) fail('invalid_xml', 'DAV:limit needs DAV:nresults with a positive integer (RFC 6578 §3.7)');
+  }
+  const changes = await req.dav.changesSince(req.user, col.id, token, limit);
   const responses = await responsesFor(req, col, changes.changed, wanted, env);
   const names = new ResourceNames(req.user.name, col, await req.dav.allProperties(req.user, col.id));
   for (const id of changes.deleted) responses.push(statusResponse(names.href(id), 404));
+  // RFC 6578 §3.6: a truncated result says so with 507 on the request-URI; the token resumes after it.
+  if (changes.truncated) responses.push(davElement('response', hrefElement(req.request.url.split('?')[0]) + statusLine(507) + davElement('error', davElement('number-of-matches-within-limits'))));
   sendMultistatus(req, responses, davElement('sync-token', escapeXml(changes.token)));
 }
 
