@@ -20,46 +20,49 @@ export interface ContentPoolOptions {
 
 const WORKER_URL = new URL('./content-worker.js', import.meta.url);
 
+type Pending = Map<number, { resolve: (r: WireCheckResult[]) => void; reject: (e: Error) => void }>;
+
+/** One worker thread, started on first use and again after it died. */
 class ContentWorker {
-  private worker: Worker | null = null;
+  private current: { worker: Worker; pending: Pending } | null = null;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (r: WireCheckResult[]) => void; reject: (e: Error) => void }>();
 
   run(items: ContentToCheck[], limits: ContentLimits): Promise<WireCheckResult[]> {
-    const worker = this.started();
+    const { worker, pending } = this.started();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject });
       worker.postMessage({ id, items, limits });
     });
   }
 
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    const c = this.current;
+    this.current = null;
+    if (c) await c.worker.terminate();
   }
 
-  private started(): Worker {
-    if (this.worker) return this.worker;
+  private started(): { worker: Worker; pending: Pending } {
+    if (this.current) return this.current;
     // Small heaps: a share of a batch is a few hundred KB of text, and the parse garbage is
     // short-lived. (The defaults let one worker grow to ~40 MB resident.) Running out only ends
     // the worker, and its share is checked on the calling thread.
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
     worker.unref(); // never keeps the process alive
+    const pending: Pending = new Map();
     worker.on('message', (msg: { id: number; results: WireCheckResult[] }) => {
-      this.pending.get(msg.id)?.resolve(msg.results);
-      this.pending.delete(msg.id);
+      pending.get(msg.id)?.resolve(msg.results);
+      pending.delete(msg.id);
     });
     const fail = (error: Error) => {
-      if (this.worker === worker) this.worker = null; // the next batch starts a fresh one
-      for (const p of this.pending.values()) p.reject(error);
-      this.pending.clear();
+      if (this.current?.worker === worker) this.current = null; // the next batch starts a fresh one
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`content worker exited with code ${code}`)));
-    this.worker = worker;
-    return worker;
+    this.current = { worker, pending };
+    return this.current;
   }
 }
 
