@@ -181,7 +181,7 @@ export async function prepareServeBackup(
     status() {
       return (shipper?.status() ?? []).map((t) => {
         const r = rolling.get(t.target);
-        return r ? { ...t, rolling: { ...r.status, problems: r.status.problems.slice(-20) } } : t;
+        return r ? { ...t, rolling: { ...r.status, problems: [...r.status.problems] } } : t;
       });
     },
   };

@@ -2,16 +2,22 @@
 // worker threads when the target is a local directory (the per-object cost dominates a full verify).
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { BackupObjectInfo } from '../core/ports/backup-target.js';
 import { BackupError, isBackupError } from './backup-error.js';
 import { checkObject, decodeCheckedObject, type ObjectTypeName } from './object-codec.js';
 import { BackupRepository } from './repository.js';
+import { names } from './repository-format.js';
 
 /** What checking one object found. */
 export interface ObjectCheck {
   name: string;
   /** Bytes read (0 when missing). */
   bytes: number;
+  /** The object's size, when a worker found it by walking a directory. */
+  size?: number;
   /** Set when the object is damaged or missing, in the words verify reports. */
   problem?: string;
   /** The decoded payload, when it was asked for and the object is intact. */
@@ -102,8 +108,16 @@ export async function checkAllObjects(repo: BackupRepository, items: ObjectToChe
     batchBytes += item.size;
   }
   if (batch.length > 0) batches.push(batch);
-  const key = repo.objectKey();
-  const workers = Array.from({ length: Math.min(threads, batches.length) }, () => new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { root, key } }));
+  await runPool(root, repo.objectKey(), threads, batches.map((b) => ({ type: 'check', items: b })), onResult);
+}
+
+/** Work for a verification worker: check named objects, or walk directories and check every file in them. */
+export type WorkerTask = { type: 'check'; items: ObjectToCheck[] } | { type: 'walk'; dirs: string[] };
+
+/** Runs `tasks` on worker threads reading the directory `root`, two tasks in flight per worker. */
+async function runPool(root: string, key: Buffer | null, threads: number, tasks: WorkerTask[], onResult: (r: ObjectCheck) => void): Promise<void> {
+  if (tasks.length === 0) return;
+  const workers = Array.from({ length: Math.min(threads, tasks.length) }, () => new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { root, key } }));
   let next = 0;
   try {
     await Promise.all(
@@ -112,9 +126,9 @@ export async function checkAllObjects(repo: BackupRepository, items: ObjectToChe
           new Promise<void>((resolve, reject) => {
             let inFlight = 0;
             const send = () => {
-              // Two batches per worker keep it busy while the main thread takes the results of one.
-              while (inFlight < 2 && next < batches.length) {
-                w.postMessage(batches[next++]);
+              // Two tasks per worker keep it busy while the main thread takes the results of one.
+              while (inFlight < 2 && next < tasks.length) {
+                w.postMessage(tasks[next++]);
                 inFlight++;
               }
               if (inFlight === 0) resolve();
@@ -125,7 +139,7 @@ export async function checkAllObjects(repo: BackupRepository, items: ObjectToChe
               send();
             });
             w.on('error', reject);
-            w.on('exit', (code) => (inFlight > 0 || next < batches.length) && reject(new Error(`verification worker exited with code ${code}`)));
+            w.on('exit', (code) => (inFlight > 0 || next < tasks.length) && reject(new Error(`verification worker exited with code ${code}`)));
             send();
           }),
       ),
@@ -133,6 +147,75 @@ export async function checkAllObjects(repo: BackupRepository, items: ObjectToChe
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/** What {@link startObjectPass} resolves with once every object but the photos was checked. */
+export interface ObjectPass {
+  /** Every object of the repository (photos and `config` included), in name order. */
+  listing: BackupObjectInfo[];
+  /** Resolves once the photos (when asked for) were checked too. */
+  done: Promise<void>;
+}
+
+/**
+ * Verification's object pass: lists the repository and checks every object but `config` once,
+ * photo blobs only with `checkBlobs`. Resolves as soon as everything except the photos is in
+ * (photos go on in the background, see `done`). On a local directory the worker threads list
+ * the directories themselves and check each file as they find it, so listing and reading run
+ * in parallel off the main thread; other targets are listed, then read with `get`.
+ */
+export async function startObjectPass(
+  repo: BackupRepository,
+  options: { checkBlobs: boolean; threads?: number },
+  onResult: (r: ObjectCheck) => void,
+): Promise<ObjectPass> {
+  const root = repo.target.localPath();
+  const threads = Math.max(1, Math.min(MAX_WORKERS, options.threads ?? availableParallelism()));
+  const isBlob = (name: string) => name.startsWith('blobs/');
+  let listing: BackupObjectInfo[];
+  let smallDone: Promise<void>;
+  let blobs: BackupObjectInfo[];
+  if (root === null) {
+    listing = await repo.listNames('');
+    blobs = listing.filter((o) => isBlob(o.name));
+    smallDone = checkAllObjects(repo, listing.filter((o) => !isBlob(o.name) && o.name !== names.config).map((o) => ({ ...o, decode: true })), onResult, { threads });
+  } else {
+    blobs = await repo.listNames('blobs/');
+    const { tasks, rootFiles } = walkTasks(root);
+    const found: BackupObjectInfo[] = [...rootFiles, ...blobs];
+    smallDone = runPool(root, repo.objectKey(), threads, tasks, (r) => {
+      found.push({ name: r.name, size: r.size ?? r.bytes });
+      onResult(r);
+    });
+    listing = found;
+  }
+  await smallDone;
+  if (root !== null) listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const done = options.checkBlobs ? checkAllObjects(repo, blobs.map((o) => ({ ...o, decode: false })), onResult, { threads }) : Promise.resolve();
+  return { listing, done };
+}
+
+/** Directories (relative names) to hand to workers, a few users or hash directories per task; files at the top level. */
+function walkTasks(root: string): { tasks: WorkerTask[]; rootFiles: BackupObjectInfo[] } {
+  const tasks: WorkerTask[] = [];
+  const rootFiles: BackupObjectInfo[] = [];
+  for (const e of readdirSync(root, { withFileTypes: true })) {
+    if (e.name === '.tmp' || e.name === 'blobs') continue;
+    if (e.isFile()) {
+      const st = statSync(join(root, e.name), { throwIfNoEntry: false });
+      if (st) rootFiles.push({ name: e.name, size: st.size });
+      continue;
+    }
+    if (!e.isDirectory()) continue;
+    if (e.name !== 'users' && e.name !== 'data') {
+      tasks.push({ type: 'walk', dirs: [e.name] });
+      continue;
+    }
+    const subdirs = readdirSync(join(root, e.name)).map((d) => `${e.name}/${d}`);
+    const per = e.name === 'users' ? 64 : 4;
+    for (let i = 0; i < subdirs.length; i += per) tasks.push({ type: 'walk', dirs: subdirs.slice(i, i + per) });
+  }
+  return { tasks, rootFiles };
 }
 
 /**

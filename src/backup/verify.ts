@@ -5,7 +5,7 @@ import type { ObjectTypeName } from './object-codec.js';
 import { isContentHash } from '../core/hash.js';
 import { checkReplayed, coverageGaps, loadSnapshot, type ReplayedUser, replayUser, restorePath } from './replay.js';
 import { type BackupRepository, indexesFromListing, type UserIndex } from './repository.js';
-import { checkAllObjects, describeProblem, VerifyReadRepository } from './verify-objects.js';
+import { describeProblem, startObjectPass, VerifyReadRepository } from './verify-objects.js';
 import { names, type CheckpointPayload, type SnapshotPayload, type VerificationPayload, type VerifyProblem } from './repository-format.js';
 
 export interface VerifyOptions {
@@ -52,9 +52,6 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   let objectsChecked = 0;
   let bytesChecked = 0;
 
-  const all = await repo.listNames('');
-  const present = new Set(all.map((o) => o.name));
-  const indexes = indexesFromListing(all);
   // Every small object is read, hashed and decoded once, and kept decoded for the restores below.
   const decoded = new Map<string, { type: ObjectTypeName; body: Uint8Array }>();
   let cacheBytes = 0;
@@ -74,26 +71,23 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   };
 
   // Checksums of every object (photo bytes only in full mode); users are attributed further down.
+  // Photo bytes are still being hashed on the worker threads while this thread goes on with the
+  // references and the restores, which only need the small objects.
   const damaged: Array<{ object: string; problem: string }> = [];
-  const toCheck = all
-    .filter((o) => o.name !== names.config && (options.mode === 'full' || !o.name.startsWith('blobs/')))
-    .map((o) => ({ name: o.name, size: o.size, decode: !o.name.startsWith('blobs/') }));
   let done = 0;
-  await checkAllObjects(
-    repo,
-    toCheck,
-    (r) => {
-      progress({ phase: 'objects', done: done++, total: toCheck.length });
-      objectsChecked++;
-      bytesChecked += r.bytes;
-      if (r.problem !== undefined) damaged.push({ object: r.name, problem: r.problem });
-      else if (r.body && r.type && cacheBytes < 512 * 1024 * 1024) {
-        decoded.set(r.name, { type: r.type, body: r.body });
-        cacheBytes += r.body.byteLength;
-      }
-    },
-    { threads: options.threads },
-  );
+  const pass = await startObjectPass(repo, { checkBlobs: options.mode === 'full', threads: options.threads }, (r) => {
+    progress({ phase: 'objects', done: ++done, total: done });
+    objectsChecked++;
+    bytesChecked += r.bytes;
+    if (r.problem !== undefined) damaged.push({ object: r.name, problem: r.problem });
+    else if (r.body && r.type && cacheBytes < 512 * 1024 * 1024) {
+      decoded.set(r.name, { type: r.type, body: r.body });
+      cacheBytes += r.body.byteLength;
+    }
+  });
+  const all = pass.listing;
+  const present = new Set(all.map((o) => o.name));
+  const indexes = indexesFromListing(all);
   for (const d of damaged) badObjects.add(d.object);
 
   // Who depends on what: snapshot manifests are small, read them all to map data and blobs to users.
@@ -114,7 +108,6 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
       fail(s.name, [s.userId], describeProblem(e));
     }
   });
-  for (const d of damaged) fail(d.object, usersOf(d.object, dataUsers, blobUsers), d.problem);
 
   // Gap-free coverage of each user's log; a missing segment is named from its neighbours.
   const previous = await lastRun(repo);
@@ -168,6 +161,10 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
     progress({ phase: 'restores', done: done++, total: chosen.length });
     await restoreCheck(cached.forUser(), index, options.mode === 'full', present, pruned, fail);
   });
+
+  // Photo bytes done: every damaged object is named with the users it affects.
+  await pass.done;
+  for (const d of damaged) fail(d.object, usersOf(d.object, dataUsers, blobUsers), d.problem);
 
   const at = new Date(now()).toISOString();
   const ok = problems.length === 0;

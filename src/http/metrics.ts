@@ -9,6 +9,8 @@ export interface BackupMetricsSource {
   lastShipAt: string | null;
   state: string;
   lastVerification: { at: string; ok: boolean } | null;
+  /** The server's rolling re-read of every object, when it runs. */
+  rolling?: { problems: unknown[]; lastCleanRoundAt: string | null };
 }
 
 /** Backup lag, last successful ship and last verified restore age per target. */
@@ -51,6 +53,20 @@ export function addBackupGauges(registry: Registry, status: () => BackupMetricsS
         const v = t.lastVerification;
         this.set({ target: t.target }, v && v.ok ? Date.now() / 1000 - epochSeconds(v.at) : -1);
       }
+    },
+  });
+  addRollingGauge(registry, status);
+}
+
+/** Damage the rolling re-read found since start-up, per target. */
+function addRollingGauge(registry: Registry, status: () => BackupMetricsSource[]): void {
+  new Gauge({
+    name: 'keepsake_backup_damaged_objects',
+    help: 'damaged or unreadable objects the rolling re-read of a backup target found since start-up (0: none)',
+    labelNames: ['target'],
+    registers: [registry],
+    collect() {
+      for (const t of status()) this.set({ target: t.target }, t.rolling?.problems.length ?? 0);
     },
   });
 }
