@@ -14,7 +14,7 @@ const CACHE_BYTES = 256 * 1024 * 1024;
 /** Memory (estimated) for users replayed whole while planning and kept for the category passes. */
 const REPLAYED_BYTES = 512 * 1024 * 1024;
 /** Users planned at once (reads overlap on the threadpool). */
-const PLAN_PARALLEL = 32;
+const PLAN_PARALLEL = 64;
 
 export interface RestoreScope {
   /** User ids to restore; all users in the backup when empty. */
@@ -23,7 +23,7 @@ export interface RestoreScope {
   priority: Kind[];
   /** ISO time to restore to; the newest state when absent. */
   at?: string;
-  /** Users restored at once within a category (default 16). */
+  /** Users restored at once within a category (default 128; photos at most 16). */
   concurrency?: number;
 }
 
