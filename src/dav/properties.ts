@@ -2,7 +2,7 @@
 import type { Collection, StoredItem } from '../core/model.js';
 import { etagOf } from '../core/dav/dav-service.js';
 import { collectionHref, homeHref } from './dav-paths.js';
-import { clark, davElement, element, escapeXml, hrefElement, NS, type PropResult } from './xml.js';
+import { clark, davElement, element, escapeXml, hrefElement, NS, propElement, type PropResult, statusLine } from './xml.js';
 
 /** What a PROPFIND or REPORT can describe. */
 export type DavResource =
@@ -154,6 +154,33 @@ export function describe(href: string, r: DavResource, env: PropertyEnv, wanted:
     } else found.set(k, v);
   }
   return { href, found, failed: new Map([[404, missing]]) };
+}
+
+/**
+ * A fast writer of `<D:response>` elements for many resources without dead properties asking the
+ * same list of properties (sync-collection and multiget of thousands of items): tags are built
+ * once. Gives exactly what `responseElement(describe(...))` gives.
+ */
+export function responseWriter(wanted: string[], env: PropertyEnv): (href: string, r: DavResource) => string {
+  const props = wanted.map((k) => {
+    const [open, close] = propElement(k, '\u0000').split('\u0000');
+    return { live: LIVE[k], empty: propElement(k, ''), open, close };
+  });
+  const ok = statusLine(200);
+  const notFound = statusLine(404);
+  return (href, r) => {
+    let found = '';
+    let missing = '';
+    for (const p of props) {
+      const v = p.live ? p.live.get(r, env) : null;
+      if (v === null) missing += p.empty;
+      else found += v === '' ? p.empty : p.open + v + p.close;
+    }
+    let stats = found === '' ? '' : `<D:propstat><D:prop>${found}</D:prop>${ok}</D:propstat>`;
+    if (missing !== '') stats += `<D:propstat><D:prop>${missing}</D:prop>${notFound}</D:propstat>`;
+    if (stats === '') stats = `<D:propstat><D:prop/>${ok}</D:propstat>`;
+    return `<D:response>${hrefElement(href)}${stats}</D:response>`;
+  };
 }
 
 /** The href of a resource in a user's space. */

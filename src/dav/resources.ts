@@ -3,7 +3,7 @@ import { fail } from '../core/errors.js';
 import type { Kind } from '../core/kinds.js';
 import type { Collection, StoredItem } from '../core/model.js';
 import type { DavRequest } from './dav-request.js';
-import { collectionHref, type DavTarget, encodeSegment, itemHref, itemIdOf } from './dav-paths.js';
+import { collectionHref, type DavTarget, encodeSegment, extensionOf, itemIdOf } from './dav-paths.js';
 import type { PropertyEnv } from './properties.js';
 import { clark, document, NS } from './xml.js';
 
@@ -25,12 +25,17 @@ export async function keepResourceName(req: DavRequest, col: Collection, id: str
 /** Item hrefs of one collection, honouring names clients chose. */
 export class ResourceNames {
   private readonly byId = new Map<string, string>();
+  /** Computed once: an initial sync builds ten thousand hrefs. */
+  private readonly prefix: string;
+  private readonly ext: string;
 
   constructor(
     private readonly userName: string,
     private readonly col: Collection,
     all: Map<string, Record<string, string>>,
   ) {
+    this.prefix = collectionHref(userName, col.id);
+    this.ext = extensionOf(col.kind);
     for (const [id, props] of all) {
       const name = props[NAME_PROP];
       if (id !== '' && !id.startsWith('\u0001') && name) {
@@ -41,7 +46,7 @@ export class ResourceNames {
 
   href(id: string): string {
     const name = this.byId.get(id);
-    return name === undefined ? itemHref(this.userName, this.col.id, this.col.kind, id) : collectionHref(this.userName, this.col.id) + encodeSegment(name);
+    return name === undefined ? this.prefix + encodeSegment(id) + this.ext : this.prefix + encodeSegment(name);
   }
 }
 

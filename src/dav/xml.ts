@@ -165,11 +165,15 @@ const REASONS: Record<number, string> = {
   507: 'Insufficient Storage',
 };
 
+const STATUS_LINES = new Map<number, string>();
+
 export function statusLine(code: number): string {
-  return davElement('status', `HTTP/1.1 ${code} ${REASONS[code] ?? ''}`.trim());
+  let line = STATUS_LINES.get(code);
+  if (line === undefined) STATUS_LINES.set(code, (line = davElement('status', `HTTP/1.1 ${code} ${REASONS[code] ?? ''}`.trim())));
+  return line;
 }
 
-function propElement(key: string, value: string): string {
+export function propElement(key: string, value: string): string {
   const { ns, name } = splitClark(key);
   return element(ns, name, value);
 }

@@ -6,7 +6,17 @@ import { DAV_METHODS } from '../../src/dav/dav-routes.js';
 import { vcard } from '../helpers/fixtures.js';
 import { basic, type Session, startTestServer, type TestServer } from '../helpers/test-server.js';
 
-const PATHS = ['/dav/owner/', '/dav/owner/contacts/', '/dav/owner/contacts/secret.vcf', '/dav/owner/newcol/', '/dav/owner/contacts/new.vcf'];
+const PATHS = [
+  '/dav/owner/',
+  '/dav/owner/contacts/',
+  '/dav/owner/contacts/secret.vcf',
+  '/dav/owner/newcol/',
+  '/dav/owner/contacts/new.vcf',
+  // Photo folders nest: every depth is the owner's too.
+  '/dav/owner/photos/album/',
+  '/dav/owner/photos/album/secret.txt',
+  '/dav/owner/photos/album/new/',
+];
 
 function body(method: string): string | undefined {
   switch (method) {
@@ -40,6 +50,10 @@ describe('DAV authorization', () => {
       changes: [{ changeId: randomUUID(), collection: 'contacts', id: 'secret', baseVersion: 0, content: vcard('secret', 'Secret Person') }],
     });
     await server.keepsake.store.setDavProperties(ownerId, 'contacts', '', { '{urn:x}colour': 'secret colour' });
+    const ownerDav = (method: string, path: string, body?: string) => fetch(server.url + path, { method, headers: basic('owner', owner.password), body });
+    assert.equal((await ownerDav('MKCOL', '/dav/owner/photos/album/')).status, 201);
+    assert.equal((await ownerDav('PUT', '/dav/owner/photos/album/secret.txt', 'Secret Person')).status, 201);
+    assert.equal((await ownerDav('PROPPATCH', '/dav/owner/photos/album/secret.txt', '<d:propertyupdate xmlns:d="DAV:"><d:set><d:prop><x:c xmlns:x="urn:x">secret colour</x:c></d:prop></d:set></d:propertyupdate>')).status, 207);
     // The intruder's own contact, to try COPY/MOVE into the owner's space.
     await intruder.call('POST', '/api/v1/changes', {
       changes: [{ changeId: randomUUID(), collection: 'contacts', id: 'new', baseVersion: 0, content: vcard('new', 'Intruder') }],
@@ -54,6 +68,7 @@ describe('DAV authorization', () => {
       await s.listCollections(ownerId, { includeDeleted: true }),
       [...(await s.listDavProperties(ownerId, 'contacts'))],
       await s.listItems(ownerId, 'contacts', { limit: 100, includeDeleted: true }),
+      await s.listItems(ownerId, 'photos', { limit: 100, includeDeleted: true }),
     ]);
   }
 
@@ -115,6 +130,24 @@ describe('DAV authorization', () => {
       assert.equal(await ownerState(), before);
     }
     assert.equal((await intruder.call('GET', '/api/v1/items/contacts/new')).body.deleted, false, 'a refused MOVE deleted nothing');
+    // The same for files and folders of photo collections.
+    const own = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+      fetch(server.url + path, { method, headers: { ...basic('intruder', intruder.token), ...headers }, body });
+    assert.equal((await own('PUT', '/dav/intruder/photos/mine.txt', {}, 'mine')).status, 201);
+    assert.equal((await own('MKCOL', '/dav/intruder/photos/dir/')).status, 201);
+    for (const method of ['COPY', 'MOVE']) {
+      for (const [from, to] of [
+        ['/dav/intruder/photos/mine.txt', '/dav/owner/photos/album/mine.txt'],
+        ['/dav/intruder/photos/dir/', '/dav/owner/photos/album/dir/'],
+        ['/dav/intruder/photos/mine.txt', '/dav/owner/photos/album/secret.txt'],
+      ]) {
+        const before = await ownerState();
+        const r = await own(method, from, { destination: `${server.url}${to}`, overwrite: 'T' });
+        assert.equal(r.status, 403, `${method} ${from} → ${to} answered ${r.status}`);
+        assert.equal(await ownerState(), before);
+      }
+    }
+    assert.equal((await own('GET', '/dav/intruder/photos/mine.txt')).status, 200, 'a refused MOVE deleted nothing');
   });
 
   it('stops accepting a password at once when it is changed or the account is deleted', async () => {

@@ -14,7 +14,7 @@ import { fail, isKeepsakeError } from '../../core/errors.js';
 import type { Collection, StoredItem } from '../../core/model.js';
 import { type DavRequest, xmlBody } from '../dav-request.js';
 import { parseDavPath } from '../dav-paths.js';
-import { describe, type PropertyEnv } from '../properties.js';
+import { describe, type PropertyEnv, responseWriter } from '../properties.js';
 import { collectionOf, itemAt, NAME_PROP, propertyEnv, ResourceNames, sendMultistatus } from '../resources.js';
 import { child, children, clark, davElement, escapeXml, hrefElement, NS, responseElement, statusLine, statusResponse, textOf, type XmlElement } from '../xml.js';
 import { wantedProperties } from './propfind.js';
@@ -76,14 +76,30 @@ function reportProps(body: XmlElement): { wanted: string[] | 'allprop' | 'propna
   return { wanted, expand };
 }
 
+const NO_PROPERTIES = new Map<string, string>();
+
 async function responsesFor(req: DavRequest, col: Collection, items: StoredItem[], wanted: string[] | 'allprop' | 'propname', env: PropertyEnv): Promise<string[]> {
-  // One read of the collection's DAV properties: resource names for hrefs, dead properties if asked.
+  return (await responsesWithNames(req, col, items, wanted, env)).responses;
+}
+
+/** The responses for `items`, and the collection's resource names (one read of its DAV properties serves both). */
+async function responsesWithNames(
+  req: DavRequest,
+  col: Collection,
+  items: StoredItem[],
+  wanted: string[] | 'allprop' | 'propname',
+  env: PropertyEnv,
+): Promise<{ responses: string[]; names: ResourceNames }> {
   const all = await req.dav.allProperties(req.user, col.id);
   const names = new ResourceNames(req.user.name, col, all);
-  return items.map((item) => {
-    const dead = new Map(Object.entries(all.get(item.id) ?? {}).filter(([k]) => k !== NAME_PROP));
+  const fast = Array.isArray(wanted) ? responseWriter(wanted, env) : null;
+  const responses = items.map((item) => {
+    const props = all.get(item.id);
+    if (fast && !props) return fast(names.href(item.id), { type: 'item', col, item });
+    const dead = props ? new Map(Object.entries(props).filter(([k]) => k !== NAME_PROP)) : NO_PROPERTIES;
     return responseElement(describe(names.href(item.id), { type: 'item', col, item }, env, wanted, dead));
   });
+  return { responses, names };
 }
 
 async function multiget(req: DavRequest, col: Collection, body: XmlElement, env: PropertyEnv): Promise<void> {
@@ -157,8 +173,7 @@ async function syncCollection(req: DavRequest, col: Collection, body: XmlElement
     if (!(limit >= 1)) fail('invalid_xml', 'DAV:limit needs DAV:nresults with a positive integer (RFC 6578 §3.7)');
   }
   const changes = await req.dav.changesSince(req.user, col.id, token, limit);
-  const responses = await responsesFor(req, col, changes.changed, wanted, env);
-  const names = new ResourceNames(req.user.name, col, await req.dav.allProperties(req.user, col.id));
+  const { responses, names } = await responsesWithNames(req, col, changes.changed, wanted, env);
   for (const id of changes.deleted) responses.push(statusResponse(names.href(id), 404));
   // RFC 6578 §3.6: a truncated result says so with 507 on the request-URI; the token resumes after it.
   if (changes.truncated) responses.push(davElement('response', hrefElement(req.request.url.split('?')[0]) + statusLine(507) + davElement('error', davElement('number-of-matches-within-limits'))));
