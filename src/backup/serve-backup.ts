@@ -120,7 +120,8 @@ export async function prepareServeBackup(
     repos,
     unreachable,
     wrapStore(store, blobs) {
-      shipper = new BackupShipper(store, blobs, targets, options);
+      // With durability=backup a write's answer waits for its shipment: ship at once, no interval.
+      shipper = new BackupShipper(store, blobs, targets, { ...(waitForBackup ? { minPassIntervalMs: 0 } : {}), ...options });
       return watchStore(store, shipper, { waitForBackup });
     },
     async warnings(cfg, storePath) {

@@ -17,6 +17,13 @@ export interface ShipperOptions {
   pollMs: number;
   /** How long to wait after a change for more to arrive before shipping (groups writes). */
   gatherMs: number;
+  /**
+   * Shortest time from the start of one shipping pass to the next: under a steady stream of
+   * writes each user's changes go out as one segment per interval instead of one per write
+   * (fewer objects and fsyncs, less I/O taken from the store). 0 with `--durability backup`,
+   * where a write's answer waits for its shipment.
+   */
+  minPassIntervalMs: number;
   /** A new snapshot after this many sequence numbers since the last one… */
   snapshotEverySeqs: number;
   /** …or this many segments… */
@@ -35,6 +42,7 @@ export const DEFAULT_SHIPPER_OPTIONS: ShipperOptions = {
   batchRecords: 2000,
   pollMs: 1000,
   gatherMs: 5,
+  minPassIntervalMs: 100,
   snapshotEverySeqs: 5000,
   snapshotEverySegments: 500,
   metaSweepMs: 10 * 60 * 1000,

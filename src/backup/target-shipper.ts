@@ -113,6 +113,7 @@ export class TargetShipper {
     const o = this.owner.options;
     let lastPoll = -Infinity;
     while (this.owner.running) {
+      const passStart = performance.now();
       try {
         await this.open();
         if (!this.indexLoaded) await this.loadIndex();
@@ -146,7 +147,8 @@ export class TargetShipper {
       }
       this.updateLag();
       await this.sleep(o.pollMs, true);
-      if (this.owner.running && o.gatherMs > 0) await new Promise((r) => setTimeout(r, o.gatherMs));
+      const gather = Math.max(o.gatherMs, o.minPassIntervalMs - (performance.now() - passStart));
+      if (this.owner.running && gather > 0) await new Promise((r) => setTimeout(r, gather));
     }
   }
 

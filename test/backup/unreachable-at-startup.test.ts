@@ -59,7 +59,10 @@ describe('backup target unreachable at start-up', () => {
       const ok = await status();
       assert.equal(ok.targets[0].state, 'ok');
       assert.equal(ok.targets[0].lagSeconds, 0);
-      assert.match(await (await fetch(`${server.url}/metrics`)).text(), /keepsake_backup_target_up\{[^}]+\} 1/);
+      const after = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(after, /keepsake_backup_target_up\{[^}]+\} 1/);
+      assert.match(after, /keepsake_backup_last_ship_timestamp_seconds\{[^}]+\} [1-9]/);
+      assert.match(after, /keepsake_backup_damaged_objects\{[^}]+\} 0/);
     } finally {
       server.child.kill('SIGTERM');
       await stopped(server.child);
