@@ -169,15 +169,15 @@ export async function executeRestore(
     // something else than it validated: that is the case when every item was newly inserted, no
     // device wrote meanwhile (the user's sequence moved by exactly what this restore wrote) and the
     // store's count is what the restore added, and it is quarantined.
-    const [seqAfter, afterCols] = await Promise.all([store.lastSeq(u.userId), store.listCollections(u.userId, { includeDeleted: true })]);
-    const after = new Map(afterCols.map((c) => [c.id, c]));
-    const alone = outcome.inserted === entries.length && seqAfter - seqBefore <= outcome.inserted;
+    const after = new Map((await store.listCollections(u.userId, { includeDeleted: true })).map((c) => [c.id, c]));
     let verified = true;
     for (const id of collections) {
       const recorded = mine.get(id);
       const got = after.get(id);
       if (!recorded || !got || (got.digest === recorded.digest && got.count === recorded.count)) continue;
       verified = false;
+      // Read only on a mismatch; read later than the check, it can only make `alone` false (no false alarm).
+      const alone = outcome.inserted === entries.length && (await store.lastSeq(u.userId)) - seqBefore <= outcome.inserted;
       const added = items.filter((i) => i.collection === id && !i.deleted).length;
       if (alone && got.count === added) return quarantine(task, u, [`collection ${id}: store digest after restore differs from the backup's`]);
     }

@@ -122,9 +122,14 @@ async function runRestore(opts: Opts): Promise<void> {
     const identity = await startRestoredEpoch(k.store, plan.backupServer);
     const tracker = new RestoreTracker(systemClock);
     const line = progressLine();
+    let drawnAt = 0;
     const report = await executeRestore(repo, k.store, k.blobs, plan, {
       tracker,
       onTask: () => {
+        // Redrawn at most 5 times a second: the overall view walks every planned user.
+        const at = Date.now();
+        if (at - drawnAt < 200) return;
+        drawnAt = at;
         const o = tracker.overall();
         const total = o.categories.reduce((n, c) => n + c.items, 0);
         const done = o.categories.reduce((n, c) => n + c.done, 0);
