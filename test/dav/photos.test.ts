@@ -146,4 +146,22 @@ describe('WebDAV photo folders', () => {
       await rm(srv.dir, { recursive: true, force: true });
     }
   });
+
+  it('sync-collection names photo files and folders by their place in the tree, and deleted ones where they were', async () => {
+    const sync = async (token: string) => {
+      const body = `<d:sync-collection xmlns:d="DAV:"><d:sync-token>${token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/><d:resourcetype/></d:prop></d:sync-collection>`;
+      const text = (await dav('REPORT', '/dav/ada/photos/', body, { depth: '1' })).bytes.toString();
+      return { text, token: /<D:sync-token>([^<]+)<\/D:sync-token>/.exec(text)![1] };
+    };
+    const start = (await sync('')).token;
+    assert.equal((await dav('MKCOL', '/dav/ada/photos/synced/')).status, 201);
+    assert.equal((await dav('PUT', '/dav/ada/photos/synced/a%20b.txt', 'text')).status, 201);
+    const changed = await sync(start);
+    assert.match(changed.text, /<D:href>\/dav\/ada\/photos\/synced\/<\/D:href><D:propstat><D:prop><D:resourcetype><D:collection\/><\/D:resourcetype>/);
+    assert.match(changed.text, /<D:href>\/dav\/ada\/photos\/synced\/a%20b.txt<\/D:href><D:propstat><D:prop><D:getetag>/);
+    assert.equal((await dav('DELETE', '/dav/ada/photos/synced/')).status, 204);
+    const gone = (await sync(changed.token)).text;
+    assert.match(gone, /<D:response><D:href>\/dav\/ada\/photos\/synced\/a%20b.txt<\/D:href><D:status>HTTP\/1.1 404 Not Found<\/D:status><\/D:response>/);
+    assert.match(gone, /<D:response><D:href>\/dav\/ada\/photos\/synced\/<\/D:href><D:status>HTTP\/1.1 404 Not Found<\/D:status><\/D:response>/);
+  });
 });

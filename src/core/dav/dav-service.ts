@@ -199,6 +199,12 @@ export class DavService {
     return { created, version: result.item.version, hash: result.item.hash };
   }
 
+  /** The content an item had when it was deleted (the newest `deleted` revision), or null. */
+  async contentBeforeDelete(user: User, collection: string, id: string): Promise<string | null> {
+    const rev = (await this.store.listRevisions(user.id, collection, id)).find((r) => r.reason === 'deleted');
+    return rev?.content ?? null;
+  }
+
   /** Reads a photo's bytes. */
   readPhoto(user: User, blob: string) {
     return this.photos.read(user, blob);

@@ -131,6 +131,8 @@ export class PhotoFolders {
     if (!srcEntry && !src.exists(from.path)) fail('not_found', `no file or folder "${from.path}"`);
     const sameCol = from.col.id === to.col.id;
     if (sameCol && isWithin(to.path, from.path)) fail('forbidden', 'the destination is the source or lies inside it');
+    // Overwriting a folder that holds the source would delete the source first.
+    if (sameCol && isWithin(from.path, to.path)) fail('forbidden', 'the destination is a folder holding the source');
     let dest = sameCol ? src : await this.tree(user, to.col);
     requireFolder(dest, parentPath(to.path));
     const replaced = dest.exists(to.path);

@@ -13,7 +13,12 @@ import {
 import { fail, isKeepsakeError } from '../../core/errors.js';
 import type { Collection, StoredItem } from '../../core/model.js';
 import { type DavRequest, xmlBody } from '../dav-request.js';
-import { parseDavPath } from '../dav-paths.js';
+import { parseDavPath, photoHref } from '../dav-paths.js';
+import type { DavChanges } from '../../core/dav/dav-service.js';
+import { pathOfMeta } from '../../core/dav/photo-tree.js';
+import { FOLDER_TYPE } from '../../core/content/photo-content.js';
+import type { PhotoContent } from '../../protocol/sync-protocol.js';
+import { photoResource } from './photo-files.js';
 import { describe, type PropertyEnv, responseWriter } from '../properties.js';
 import { collectionOf, itemAt, NAME_PROP, propertyEnv, ResourceNames, sendMultistatus } from '../resources.js';
 import { child, children, clark, davElement, escapeXml, hrefElement, NS, responseElement, statusLine, statusResponse, textOf, type XmlElement } from '../xml.js';
@@ -173,9 +178,31 @@ async function syncCollection(req: DavRequest, col: Collection, body: XmlElement
     if (!(limit >= 1)) fail('invalid_xml', 'DAV:limit needs DAV:nresults with a positive integer (RFC 6578 §3.7)');
   }
   const changes = await req.dav.changesSince(req.user, col.id, token, limit);
+  if (col.kind === 'photos') return photoSyncResponses(req, col, changes, wanted, env);
   const { responses, names } = await responsesWithNames(req, col, changes.changed, wanted, env);
   for (const id of changes.deleted) responses.push(statusResponse(names.href(id), 404));
   // RFC 6578 §3.6: a truncated result says so with 507 on the request-URI; the token resumes after it.
+  if (changes.truncated) responses.push(davElement('response', hrefElement(req.request.url.split('?')[0]) + statusLine(507) + davElement('error', davElement('number-of-matches-within-limits'))));
+  sendMultistatus(req, responses, davElement('sync-token', escapeXml(changes.token)));
+}
+
+/** sync-collection of a photo collection: members are named by their place in the folder tree. */
+async function photoSyncResponses(req: DavRequest, col: Collection, changes: DavChanges, wanted: string[] | 'allprop' | 'propname', env: PropertyEnv): Promise<void> {
+  const tree = await req.folders.tree(req.user, col);
+  const responses: string[] = [];
+  for (const item of changes.changed) {
+    const entry = tree.byId.get(item.id);
+    // Not in the tree any more: deleted since the changes were read; the next sync reports it.
+    const found = entry ? photoResource(req.user.name, col, tree, entry.path) : null;
+    if (found) responses.push(responseElement(describe(found.href, found.r, env, wanted, found.dead)));
+  }
+  for (const id of changes.deleted) {
+    // A tombstone has no path: the href is where the item was when it was deleted.
+    const before = await req.dav.contentBeforeDelete(req.user, col.id, id);
+    const meta = before ? (JSON.parse(before) as PhotoContent) : null;
+    const href = meta ? photoHref(req.user.name, col.id, pathOfMeta(meta), meta.type === FOLDER_TYPE) : photoHref(req.user.name, col.id, id, false);
+    responses.push(statusResponse(href, 404));
+  }
   if (changes.truncated) responses.push(davElement('response', hrefElement(req.request.url.split('?')[0]) + statusLine(507) + davElement('error', davElement('number-of-matches-within-limits'))));
   sendMultistatus(req, responses, davElement('sync-token', escapeXml(changes.token)));
 }
