@@ -122,6 +122,7 @@ export async function executeRestore(
   };
   tracker?.accountsRestored();
 
+  const baselines = new Map<string, { seq: Promise<number>; own: number }>();
   const runTask = async (task: RestoreTask) => {
     const u = byId.get(task.userId)!;
     try {
@@ -135,9 +136,14 @@ export async function executeRestore(
     tracker?.set(task.userId, task.kind, 'restoring');
     options.onTask?.(task, 'restoring');
     const collections = new Set((u.kinds.get(task.kind) ?? []).map((c) => c.id));
-    // Read before anything is written (it only waits for durability, so it overlaps the work below).
-    const seqBeforeRead = store.lastSeq(u.userId);
-    seqBeforeRead.catch(() => {});
+    // The user's sequence before this restore wrote anything of theirs, read once per user (a user's
+    // categories never run at once): it tells a quiet store from one a device wrote to meanwhile.
+    let base = baselines.get(u.userId);
+    if (!base) {
+      base = { seq: store.lastSeq(u.userId), own: 0 };
+      base.seq.catch(() => {});
+      baselines.set(u.userId, base);
+    }
     // A user planning replayed whole is not read again; otherwise only this kind's data is read.
     const cached = plan.replayed?.get(u.userId);
     const state = cached ?? (await replayUser(reader, u.index, { seq: u.seq, collections }));
@@ -146,7 +152,7 @@ export async function executeRestore(
     const problems = checkReplayed({ ...state, collections: mine, items: new Map(items.map((i) => [`${i.collection}\u0000${i.id}`, i])) });
     if (problems.length > 0) return quarantine(task, u, problems);
     if (cached) for (const i of items) cached.items.delete(`${i.collection}\u0000${i.id}`); // done with them: less to keep in memory
-    const seqBefore = await seqBeforeRead;
+    const seqBefore = await base.seq;
     if (task.kind === 'photos') {
       const copied = await restoreBlobs(reader, blobs, items);
       report.blobs += copied;
@@ -161,23 +167,25 @@ export async function executeRestore(
         report.items[k] += r[k];
         outcome[k] += r[k];
       }
+      base.own += r.inserted + r.replaced + r.keptNewer; // each took a sequence number
       tracker?.advance(u.userId, task.kind, part.filter((e) => !e.item.deleted).length);
     }
     // Verified: the store now holds exactly what the backup recorded (same count and digest). When
     // it does not, either the store holds more (a device wrote, or data was there before: the
     // category is `restored`, its data validated before it was written), or this restore wrote
     // something else than it validated: that is the case when every item was newly inserted, no
-    // device wrote meanwhile (the user's sequence moved by exactly what this restore wrote) and the
-    // store's count is what the restore added, and it is quarantined.
-    const after = new Map((await store.listCollections(u.userId, { includeDeleted: true })).map((c) => [c.id, c]));
+    // device wrote meanwhile (the user's sequence moved by exactly what this restore wrote for them)
+    // and the store's count is what the restore added, and it is quarantined.
+    const ids = [...collections];
+    const after = await Promise.all(ids.map((id) => store.getCollection(u.userId, id)));
     let verified = true;
-    for (const id of collections) {
+    for (const [n, id] of ids.entries()) {
       const recorded = mine.get(id);
-      const got = after.get(id);
+      const got = after[n];
       if (!recorded || !got || (got.digest === recorded.digest && got.count === recorded.count)) continue;
       verified = false;
       // Read only on a mismatch; read later than the check, it can only make `alone` false (no false alarm).
-      const alone = outcome.inserted === entries.length && (await store.lastSeq(u.userId)) - seqBefore <= outcome.inserted;
+      const alone = outcome.inserted === entries.length && (await store.lastSeq(u.userId)) - seqBefore <= base.own;
       const added = items.filter((i) => i.collection === id && !i.deleted).length;
       if (alone && got.count === added) return quarantine(task, u, [`collection ${id}: store digest after restore differs from the backup's`]);
     }
