@@ -1,5 +1,6 @@
 // Writes a per-user snapshot: one content-addressed data object per collection plus a manifest.
 import type { BackupBatch, LogRecord } from '../core/ports/record-store.js';
+import { checkObject } from './object-codec.js';
 import type { BackupRepository } from './repository.js';
 import { names, type SnapshotCollection, type SnapshotPayload, type WriterIdentity } from './repository-format.js';
 import { metaHashes } from './meta-hash.js';
@@ -63,5 +64,12 @@ export async function writeSnapshot(
   };
   const name = names.snapshot(batch.user.id, batch.seq, segment);
   await repo.putJson(name, 'snapshot', manifest);
+  // Read back what was just written (as the shipper does for segments and photos): damage at write
+  // time is caught now, not at the next verification.
+  for (const o of [...collections.flatMap((c) => (c.object ? [c.object] : [])), name]) {
+    const back = await repo.target.get(o);
+    if (!back) throw new Error(`backup object ${o} is not readable right after it was written`);
+    checkObject(o, back);
+  }
   return { name, bytes };
 }

@@ -115,7 +115,14 @@ export async function checkAllObjects(repo: BackupRepository, items: ObjectToChe
 export type WorkerTask = { type: 'check'; items: ObjectToCheck[] } | { type: 'walk'; dirs: string[] };
 
 /** Runs `tasks` on worker threads reading the directory `root`, two tasks in flight per worker. */
-async function runPool(root: string, key: Buffer | null, threads: number, tasks: WorkerTask[], onResult: (r: ObjectCheck) => void): Promise<void> {
+async function runPool(
+  root: string,
+  key: Buffer | null,
+  threads: number,
+  tasks: WorkerTask[],
+  onResult: (r: ObjectCheck) => void,
+  onTask?: (results: ObjectCheck[]) => void,
+): Promise<void> {
   if (tasks.length === 0) return;
   const workers = Array.from({ length: Math.min(threads, tasks.length) }, () => new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { root, key } }));
   let next = 0;
@@ -136,6 +143,7 @@ async function runPool(root: string, key: Buffer | null, threads: number, tasks:
             w.on('message', (results: ObjectCheck[]) => {
               inFlight--;
               for (const r of results) onResult(r);
+              onTask?.(results);
               send();
             });
             w.on('error', reject);
@@ -168,6 +176,8 @@ export async function startObjectPass(
   repo: BackupRepository,
   options: { checkBlobs: boolean; threads?: number },
   onResult: (r: ObjectCheck) => void,
+  /** Called after the results of each directory walked (a few users' whole directories, or hash directories). */
+  onTask?: (results: ObjectCheck[]) => void,
 ): Promise<ObjectPass> {
   const root = repo.target.localPath();
   const threads = Math.max(1, Math.min(MAX_WORKERS, options.threads ?? availableParallelism()));
@@ -183,10 +193,17 @@ export async function startObjectPass(
     blobs = await repo.listNames('blobs/');
     const { tasks, rootFiles } = walkTasks(root);
     const found: BackupObjectInfo[] = [...rootFiles, ...blobs];
-    smallDone = runPool(root, repo.objectKey(), threads, tasks, (r) => {
-      found.push({ name: r.name, size: r.size ?? r.bytes });
-      onResult(r);
-    });
+    smallDone = runPool(
+      root,
+      repo.objectKey(),
+      threads,
+      tasks,
+      (r) => {
+        found.push({ name: r.name, size: r.size ?? r.bytes });
+        onResult(r);
+      },
+      onTask,
+    );
     listing = found;
   }
   await smallDone;

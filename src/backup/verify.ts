@@ -75,16 +75,45 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   // references and the restores, which only need the small objects.
   const damaged: Array<{ object: string; problem: string }> = [];
   let done = 0;
-  const pass = await startObjectPass(repo, { checkBlobs: options.mode === 'full', threads: options.threads }, (r) => {
-    progress({ phase: 'objects', done: ++done, total: done });
-    objectsChecked++;
-    bytesChecked += r.bytes;
-    if (r.problem !== undefined) damaged.push({ object: r.name, problem: r.problem });
-    else if (r.body && r.type && cacheBytes < 512 * 1024 * 1024) {
-      decoded.set(r.name, { type: r.type, body: r.body });
-      cacheBytes += r.body.byteLength;
+  let restored = 0;
+  const blobChecks: BlobCheck[] = [];
+  // In full mode everyone is restored: a user is restored as soon as the workers delivered their
+  // directory (when their snapshots keep every collection inline), while the workers go on.
+  const early = new Set<string>();
+  let earlyRestores = Promise.resolve();
+  const restoreEarly = async (index: UserIndex) => {
+    for (const s of index.snapshots) {
+      const m = await cached.getJson<SnapshotPayload>(s.name, 'snapshot').catch(() => null);
+      if (!m || m.collections.some((c) => c.object !== undefined)) return; // needs data objects: later
     }
-  });
+    early.add(index.userId);
+    progress({ phase: 'restores', done: ++restored, total: restored });
+    await restoreCheck(cached.forUser(), index, true, blobChecks, fail);
+  };
+  const onTask =
+    options.mode === 'full'
+      ? (results: Array<{ name: string; bytes: number; size?: number }>) => {
+          const mine = results.filter((r) => r.name.startsWith('users/')).map((r) => ({ name: r.name, size: r.size ?? r.bytes }));
+          mine.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+          for (const index of indexesFromListing(mine).values()) earlyRestores = earlyRestores.then(() => restoreEarly(index));
+        }
+      : undefined;
+  const pass = await startObjectPass(
+    repo,
+    { checkBlobs: options.mode === 'full', threads: options.threads },
+    (r) => {
+      progress({ phase: 'objects', done: ++done, total: done });
+      objectsChecked++;
+      bytesChecked += r.bytes;
+      if (r.problem !== undefined) damaged.push({ object: r.name, problem: r.problem });
+      else if (r.body && r.type && cacheBytes < 512 * 1024 * 1024) {
+        decoded.set(r.name, { type: r.type, body: r.body });
+        cacheBytes += r.body.byteLength;
+      }
+    },
+    onTask,
+  );
+  await earlyRestores;
   const all = pass.listing;
   const present = new Set(all.map((o) => o.name));
   const indexes = indexesFromListing(all);
@@ -156,11 +185,18 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   const chosen = chooseUsers(users, options, previous);
   const userSeqs: Record<string, number> = {};
   for (const i of users) userSeqs[i.userId] = i.segments.reduce((m, s) => Math.max(m, s.toSeq), i.floor?.seq ?? 0);
-  done = 0;
-  await inParallel(chosen, 8, async (index) => {
-    progress({ phase: 'restores', done: done++, total: chosen.length });
-    await restoreCheck(cached.forUser(), index, options.mode === 'full', present, pruned, fail);
+  const later = chosen.filter((i) => !early.has(i.userId));
+  await inParallel(later, 8, async (index) => {
+    progress({ phase: 'restores', done: ++restored, total: chosen.length });
+    await restoreCheck(cached.forUser(), index, options.mode === 'full', blobChecks, fail);
   });
+  // Every photo a restored user refers to must be there, unless prune removed it on purpose; a
+  // photo the user has now must be there in any case.
+  for (const c of blobChecks) {
+    for (const b of c.blobRefs) if (!present.has(names.blob(b)) && !pruned.has(names.blob(b))) fail(names.blob(b), [c.userId], 'missing: the user refers to this photo');
+    const refs = new Set(c.blobRefs);
+    for (const b of c.live) if (!present.has(names.blob(b)) && (pruned.has(names.blob(b)) || !refs.has(b))) fail(names.blob(b), [c.userId], 'missing: a photo the user has now needs it');
+  }
 
   // Photo bytes done: every damaged object is named with the users it affects.
   await pass.done;
@@ -224,17 +260,14 @@ async function restoreCheck(
   repo: BackupRepository,
   index: UserIndex,
   full: boolean,
-  present: Set<string>,
-  pruned: Set<string>,
+  blobChecks: BlobCheck[],
   fail: (object: string | undefined, users: Iterable<string>, problem: string) => void,
 ): Promise<void> {
   const user = [index.userId];
   try {
     const state = await replayUser(repo, index);
     for (const p of checkReplayed(state)) fail(undefined, user, `restore of the newest state: ${p}`);
-    for (const b of state.blobRefs) if (!present.has(names.blob(b)) && !pruned.has(names.blob(b))) fail(names.blob(b), user, 'missing: the user refers to this photo');
-    const refs = new Set(state.blobRefs);
-    for (const b of livePhotoBlobs(state)) if (!present.has(names.blob(b)) && (pruned.has(names.blob(b)) || !refs.has(b))) fail(names.blob(b), user, 'missing: a photo the user has now needs it');
+    blobChecks.push({ userId: index.userId, blobRefs: state.blobRefs, live: livePhotoBlobs(state) });
     if (!state.account) fail(undefined, user, 'restore has no account record');
   } catch (e) {
     fail(isBackupError(e) ? e.object : undefined, user, `restore failed: ${describeProblem(e)}`);
@@ -270,6 +303,13 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) =
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Photos a restored user refers to, checked against the listing once every restore is done. */
+interface BlobCheck {
+  userId: string;
+  blobRefs: string[];
+  live: string[];
 }
 
 /** Blobs of the photos live in a restored state (what a restore copies back). */
