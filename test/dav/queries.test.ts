@@ -104,4 +104,27 @@ describe('DAV queries', () => {
     });
     assert.equal(bad.status, 400);
   });
+
+  it('addressbook-multiget of many hrefs answers each in order: kept names, missing ones and foreign paths', async () => {
+    await ada.call('POST', '/api/v1/collections', { id: 'many', kind: 'contacts', name: 'Many' });
+    const ids = Array.from({ length: 30 }, (_, i) => `m${i}`);
+    await ada.call('POST', '/api/v1/changes', { changes: ids.map((id) => ({ changeId: randomUUID(), collection: 'many', id, baseVersion: 0, content: vcard(id, `Person ${id}`) })) });
+    const put = await fetch(server.url + '/dav/ada/many/Chosen%20Name.vcf', { method: 'PUT', headers: basic('ada', ada.token), body: vcard('chosen-uid', 'Chosen') });
+    assert.equal(put.status, 201);
+    const hrefs = [...ids.map((id) => `/dav/ada/many/${id}.vcf`), '/dav/ada/many/Chosen%20Name.vcf', '/dav/ada/many/missing.vcf', '/dav/other/many/m1.vcf', '/dav/ada/contacts/grace.vcf'];
+    const body = `<c:addressbook-multiget xmlns:d="DAV:" xmlns:c="${CR}"><d:prop><d:getetag/><c:address-data/></d:prop>${hrefs.map((h) => `<d:href>${h}</d:href>`).join('')}</c:addressbook-multiget>`;
+    const res = await fetch(server.url + '/dav/ada/many/', { method: 'REPORT', headers: { ...basic('ada', ada.token), depth: '1' }, body });
+    const text = await res.text();
+    assert.equal(res.status, 207);
+    const answers = [...text.matchAll(/<D:response><D:href>([^<]+)<\/D:href>(<D:status>[^<]+<\/D:status>)?/g)].map((m) => [m[1], m[2] ? 'missing' : 'found']);
+    assert.deepEqual(answers, [
+      ...ids.map((id) => [`/dav/ada/many/${id}.vcf`, 'found']),
+      ['/dav/ada/many/Chosen%20Name.vcf', 'found'],
+      ['/dav/ada/many/missing.vcf', 'missing'],
+      ['/dav/other/many/m1.vcf', 'missing'],
+      ['/dav/ada/contacts/grace.vcf', 'missing'],
+    ]);
+    assert.match(text, /FN:Person m29/);
+    assert.match(text, /UID:chosen-uid/);
+  });
 });
