@@ -54,7 +54,15 @@ describe('keepsake CLI', () => {
     db.close();
     const server = await startServe(['--data', join(dir, 'data')]); // prunes at start-up
     try {
-      for (let i = 0; i < 100 && (await ks(['user', 'list', '--json'])).stdout.includes('"eve"'); i++) await new Promise((r) => setTimeout(r, 50));
+      const eveLeft = () => {
+        const look = new Database(join(dir, 'data', 'keepsake.db'), { readonly: true });
+        try {
+          return look.prepare('SELECT 1 FROM users WHERE id = ?').get(eveId) !== undefined;
+        } finally {
+          look.close();
+        }
+      };
+      for (let i = 0; i < 200 && eveLeft(); i++) await new Promise((r) => setTimeout(r, 50));
     } finally {
       server.child.kill('SIGTERM');
       await new Promise((r) => server.child.once('exit', r));
