@@ -162,7 +162,7 @@ describe('restore from backup', () => {
     assert.equal(r.epoch, 2, 'the restore starts a new epoch');
     assert.equal(r.items.inserted, 6 + 0);
     const scrub = await runCli(['scrub', '--data', data]);
-    assert.equal(scrub.code, 0, scrub.stdout);
+    assert.equal(scrub.code, 0, scrub.stdout + scrub.stderr);
     const list = await runCli(['user', 'list', '--json', '--data', data]);
     assert.deepEqual(JSON.parse(list.stdout).map((u: any) => u.name), ['ann', 'bob']);
     void (w.repo as BackupRepository);
