@@ -42,7 +42,7 @@ export const DEFAULT_SHIPPER_OPTIONS: ShipperOptions = {
   batchRecords: 2000,
   pollMs: 1000,
   gatherMs: 5,
-  minPassIntervalMs: 100,
+  minPassIntervalMs: 250,
   snapshotEverySeqs: 5000,
   snapshotEverySegments: 500,
   metaSweepMs: 10 * 60 * 1000,
