@@ -135,7 +135,8 @@ async function multiget(req: DavRequest, col: Collection, body: XmlElement, env:
   if (expand) env.itemData = (item) => expandCalendar(item.content ?? '', expand);
   const hrefs = children(body, NS.dav, 'href').map(textOf);
   if (hrefs.length > MAX_HREFS) fail('invalid_request', `at most ${MAX_HREFS} hrefs per multiget`);
-  const lookup = hrefs.length > 20 ? await collectionIndex(req, col) : null;
+  // Reading the whole collection pays off when the hrefs are a good share of it; else point reads.
+  const lookup = hrefs.length > 20 && hrefs.length * 4 >= col.count ? await collectionIndex(req, col) : null;
   const resolved: Array<{ href: string; item: StoredItem | null }> = [];
   for (const href of hrefs) {
     let target;
