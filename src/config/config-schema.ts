@@ -93,6 +93,14 @@ export const CONFIG_SCHEMA = {
     default: 20,
     parse: int(0, 1_000_000_000),
   },
+  contentThreads: {
+    flag: 'content-threads',
+    env: 'KEEPSAKE_CONTENT_THREADS',
+    arg: 'N',
+    help: 'worker threads that check pushed vCards/iCalendar in big batches (0: on the event loop)',
+    default: 0,
+    parse: int(0, 64),
+  },
   logLevel: {
     flag: 'log-level',
     env: 'KEEPSAKE_LOG_LEVEL',
