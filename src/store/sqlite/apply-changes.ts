@@ -17,7 +17,7 @@ interface CollectionState {
  * found on the item's row or its revisions answers `duplicate`; otherwise `planChange` decides and
  * this function writes the planned rows with their change ids, bumps `users.seq` and updates each touched collection's
  * count, digest and last change time. Must run inside a write transaction (the group commit's
- * savepoint), so either all of it is written or none; throws `user_not_found` or
+ * transaction), so either all of it is written or none; throws `user_not_found` or
  * `collection_not_found` and then writes nothing.
  */
 export function applyChangesInTransaction(q: StatementCache, userId: string, changes: PreparedChange[], now: string): ChangeOutcome[] {

@@ -40,6 +40,8 @@ export async function openConnection(file: string): Promise<SqliteConnection> {
     db.pragma('wal_autocheckpoint = 0');
     // 16 MiB of page cache: hot index pages stay in memory; the OS caches the rest.
     db.pragma('cache_size = -16384');
+    // Temporary b-trees and statement journals in memory, not in temp files.
+    db.pragma('temp_store = MEMORY');
     // When the WAL restarts after a full checkpoint, cut the file back to 64 MiB.
     db.pragma('journal_size_limit = 67108864');
     migrate(db, new Date().toISOString());

@@ -27,11 +27,11 @@ export interface DurabilityStats {
  * 1. `write(run)` queues `run` (a synchronous function of the database, with no other side
  *    effects) and schedules a flush with `setImmediate`, so every write issued in the same tick
  *    lands in one group.
- * 2. The flush runs the whole group in one `BEGIN IMMEDIATE` transaction, each call inside its
- *    own SAVEPOINT: a call that throws is rolled back to its savepoint and rejects alone, the
- *    others go on. If SQLite aborts the whole transaction (disk full, I/O error) or COMMIT fails,
- *    everything is rolled back and each call is re-run in a transaction of its own, so one bad
- *    call never fails the others and a failed call leaves nothing behind.
+ * 2. The flush runs the whole group in one `BEGIN IMMEDIATE` transaction. If any call throws,
+ *    or SQLite aborts the transaction (disk full, I/O error), or COMMIT fails, everything is
+ *    rolled back and each call is re-run in a transaction of its own (calls are pure functions
+ *    of the database, so running one again is safe): one bad call never fails the others and a
+ *    failed call leaves nothing behind.
  * 3. The database runs `journal_mode=WAL, synchronous=NORMAL`, so COMMIT only write()s the frames
  *    to the `-wal` file (no fsync on the event loop). `WalSync` then fsyncs that file on the
  *    threadpool; the group's promises settle only after that fsync, in commit order. While one
@@ -61,7 +61,7 @@ export class GroupCommit {
   private seenDataVersion: number;
   private groups = 0;
   private writes = 0;
-  private readonly stmt: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
+  private readonly stmt: Record<'begin' | 'commit' | 'rollback', Database.Statement>;
   private readonly dataVersion: Database.Statement;
   private readonly totalChanges: Database.Statement;
 
@@ -73,9 +73,6 @@ export class GroupCommit {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
-      savepoint: db.prepare('SAVEPOINT write_call'),
-      release: db.prepare('RELEASE write_call'),
-      rollbackTo: db.prepare('ROLLBACK TO write_call'),
     };
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.totalChanges = db.prepare('SELECT total_changes()').pluck();
@@ -150,7 +147,14 @@ export class GroupCommit {
     this.sync.whenDurable().then(settle, (error) => batch.forEach((w) => w.reject(error)));
   }
 
-  /** One transaction, one savepoint per call. Returns null when the transaction as a whole failed. */
+  /**
+   * One transaction for the whole group, without savepoints. Returns null when any call threw or
+   * the transaction failed: everything is rolled back and the caller redoes the group call by call.
+   * (A SAVEPOINT per call made SQLite copy every page a call touched into a statement journal
+   * first; with random-key index inserts that was most pages, and it halved batched throughput.
+   * Calls that throw are rare — bad requests are refused before they reach the store — so paying
+   * a redo then is cheaper than a journal copy always.)
+   */
   private runGrouped(batch: QueuedWrite[]): Outcome[] | null {
     try {
       this.stmt.begin.run();
@@ -160,19 +164,10 @@ export class GroupCommit {
     const outcomes: Outcome[] = [];
     try {
       for (const w of batch) {
-        this.stmt.savepoint.run();
-        try {
-          const value = w.run();
-          this.stmt.release.run();
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          // SQLite rolls back the whole transaction on some errors (SQLITE_FULL, SQLITE_IOERR):
-          // then the savepoint is gone and the group must be redone call by call.
-          if (!this.db.inTransaction) return null;
-          this.stmt.rollbackTo.run();
-          this.stmt.release.run();
-          outcomes.push({ ok: false, error });
-        }
+        outcomes.push({ ok: true, value: w.run() });
+        // SQLite ended the transaction underneath us (SQLITE_FULL, SQLITE_IOERR roll it back):
+        // the next call must not run in autocommit mode.
+        if (!this.db.inTransaction) return null;
       }
       this.stmt.commit.run();
       this.groups++;
