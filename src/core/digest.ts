@@ -5,15 +5,13 @@
 //   digest         = ( Σ term over live items ) mod 2^256, as 64 lowercase hex digits
 // An empty collection has digest "0" * 64. Addition mod 2^256 makes adding and removing an
 // item O(1) and the result independent of order.
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 
 export const EMPTY_DIGEST = '0'.repeat(64);
 
 function term(id: string, hash: string): Buffer {
-  return createHash('sha256').update(id, 'utf8').update(ZERO).update(hash, 'utf8').digest();
+  return oneShotHash('sha256', `${id}\u0000${hash}`, 'buffer');
 }
-
-const ZERO = Buffer.from([0]);
 
 /** a := a + sign·b mod 2^256, on 32-byte big-endian numbers (byte-wise with carry: cheaper than BigInt). */
 function addInto(a: Buffer, b: Buffer, sign: 1 | -1): void {

@@ -1,9 +1,10 @@
 // Content hashes: `sha256:<hex>` of canonical bytes. node:crypto is computation, not I/O.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** `sha256:<hex>` of the UTF-8 bytes of `text` (or of raw bytes). */
 export function contentHash(data: string | Uint8Array): string {
-  return 'sha256:' + createHash('sha256').update(data).digest('hex');
+  // One-shot crypto.hash: about half the cost of createHash().update().digest() for small inputs.
+  return 'sha256:' + hash('sha256', data, 'hex');
 }
 
 const HASH_RE = /^sha256:[0-9a-f]{64}$/;
