@@ -30,3 +30,20 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   });
   return out;
 }
+
+/** At most `limit` calls of `run` at once; the others wait their turn (first come, first served). */
+export function limiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <R>(fn: () => Promise<R>): Promise<R> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}

@@ -17,7 +17,7 @@ const BLOB_PARALLEL = 4;
  * would, so each photo is hashed once instead of three times. Any other object goes through the
  * full decode (checksum, authentication, decompression).
  */
-async function blobBytes(repo: BackupRepository, hash: string): Promise<Uint8Array> {
+export async function blobBytes(repo: BackupRepository, hash: string): Promise<Uint8Array> {
   const name = names.blob(hash);
   const raw = await repo.target.get(name);
   if (!raw) throw new BackupError('backup_object_missing', `backup object ${name} is missing`, { object: name });
@@ -34,7 +34,7 @@ async function blobBytes(repo: BackupRepository, hash: string): Promise<Uint8Arr
 }
 
 /** The blob a live photo item points at, or null. */
-function blobOf(item: StoredItem): string | null {
+export function blobOf(item: StoredItem): string | null {
   if (item.deleted || item.content === null) return null;
   try {
     const b = (JSON.parse(item.content) as { blob?: unknown }).blob;
@@ -53,19 +53,27 @@ export async function restoreBlobs(repo: BackupRepository, blobs: BlobStore, ite
   const wanted = [...new Set([...items].map(blobOf).filter((b): b is string => b !== null))];
   let copied = 0;
   await forEachBounded(wanted, BLOB_PARALLEL, async (hash) => {
-    if (await blobs.stat(hash)) return;
-    const bytes = await blobBytes(repo, hash);
-    try {
-      await blobs.put(hash, (async function* () {
-        yield bytes;
-      })(), { maxBytes: Number.MAX_SAFE_INTEGER });
-    } catch (e) {
-      if ((e as { code?: string }).code === 'blob_hash_mismatch') {
-        throw new BackupError('backup_object_corrupt', `backup object ${names.blob(hash)} does not hash to its name`, { object: names.blob(hash), cause: e });
-      }
-      throw e;
-    }
-    copied++;
+    if (await copyBlob(repo, blobs, hash)) copied++;
   });
   return copied;
+}
+
+/**
+ * Copies one photo's bytes from the backup into the blob store unless it holds them already; true
+ * when it copied. Throws `backup_object_missing`/`backup_object_corrupt` for a damaged backup object.
+ */
+export async function copyBlob(repo: BackupRepository, blobs: BlobStore, hash: string): Promise<boolean> {
+  if (await blobs.stat(hash)) return false;
+  const bytes = await blobBytes(repo, hash);
+  try {
+    await blobs.put(hash, (async function* () {
+      yield bytes;
+    })(), { maxBytes: Number.MAX_SAFE_INTEGER });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'blob_hash_mismatch') {
+      throw new BackupError('backup_object_corrupt', `backup object ${names.blob(hash)} does not hash to its name`, { object: names.blob(hash), cause: e });
+    }
+    throw e;
+  }
+  return true;
 }

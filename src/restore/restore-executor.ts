@@ -9,8 +9,9 @@ import type { BlobStore } from '../core/ports/blob-store.js';
 import type { RecordStore, RestoredItem, RestoreItemsResult } from '../core/ports/record-store.js';
 import type { RestoreTask } from '../core/restore/restore-plan.js';
 import type { RestoreTracker } from '../core/restore/restore-tracker.js';
-import { forEachBounded } from './bounded.js';
-import { restoreBlobs } from './restore-blobs.js';
+import { forEachBounded, limiter } from './bounded.js';
+import { PhotoPrefetch } from './photo-prefetch.js';
+import { blobOf, restoreBlobs } from './restore-blobs.js';
 import type { PlannedUser, RestorePlan } from './restore-planner.js';
 
 export { planRestore, probeBackupServer, type BackupServer, type PlannedUser, type RestorePlan, type RestoreScope } from './restore-planner.js';
@@ -24,7 +25,10 @@ const BATCH = 500;
  * restore runs at the speed of the CPU instead of one fsync after another.
  */
 export const DEFAULT_RESTORE_CONCURRENCY = 128;
-/** Users whose photos are copied at once (each copies a few photos at once): bounds memory. */
+/**
+ * Users whose photos are copied at once (each copies a few photos at once): bounds memory. Only the
+ * copying waits for this; users without photos go through their photo category at full concurrency.
+ */
 const PHOTO_USERS_PARALLEL = 16;
 /** Accounts written at once (the store groups them into few transactions). */
 const ACCOUNTS_PARALLEL = 256;
@@ -45,6 +49,8 @@ export interface RestoreReport {
   contactsBackMs: number | null;
   allBackMs: number;
   itemsPerSecond: number;
+  /** Milliseconds spent restoring accounts, then each kind (in priority order). */
+  phaseMs: Partial<Record<Kind | 'accounts', number>>;
   /** The restore lease that pins the objects read (null if the target refused it). */
   lease?: string | null;
   leaseError?: string;
@@ -59,6 +65,24 @@ function entriesOf(items: Iterable<StoredItem>, revisions: Revision[]): Restored
     byItem.get(k)!.push(r);
   }
   return [...items].map((item) => ({ item, revisions: byItem.get(`${item.collection}\u0000${item.id}`) ?? [] }));
+}
+
+/** The photos the plan's users need, in restore order: live photo items where planning replayed the user, else the user's blob references. */
+function photoHashes(plan: RestorePlan): string[] {
+  const out: string[] = [];
+  for (const u of plan.users) {
+    const state = plan.replayed?.get(u.userId);
+    if (!state) {
+      out.push(...u.account.blobRefs);
+      continue;
+    }
+    const photos = new Set((u.kinds.get('photos') ?? []).map((c) => c.id));
+    for (const i of state.items.values()) {
+      const b = photos.has(i.collection) ? blobOf(i) : null;
+      if (b) out.push(b);
+    }
+  }
+  return out;
 }
 
 /**
@@ -94,6 +118,7 @@ export async function executeRestore(
     contactsBackMs: null,
     allBackMs: 0,
     itemsPerSecond: 0,
+    phaseMs: {},
   };
   const byId = new Map(plan.users.map((u) => [u.userId, u]));
   for (const u of plan.unreadable) {
@@ -114,6 +139,7 @@ export async function executeRestore(
   }
 
   await forEachBounded(plan.users, ACCOUNTS_PARALLEL, (u) => store.restoreAccount(u.account));
+  report.phaseMs.accounts = Date.now() - started;
 
   const quarantine = (task: RestoreTask, u: PlannedUser, problems: string[]) => {
     report.quarantined.push({ userId: u.userId, user: u.name, kind: task.kind, problems });
@@ -122,6 +148,16 @@ export async function executeRestore(
   };
   tracker?.accountsRestored();
 
+  const photoCopies = limiter(PHOTO_USERS_PARALLEL);
+  // Photo bytes are copied on a worker thread while the records are restored (see PhotoPrefetch),
+  // from the end of the first kind on: the first kind (contacts) gets the disk's fsyncs to itself.
+  let prefetch: PhotoPrefetch | null = null;
+  let prefetchAsked = false;
+  const startPrefetch = () => {
+    if (prefetchAsked || !plan.scope.categories.includes('photos')) return;
+    prefetchAsked = true;
+    prefetch = PhotoPrefetch.start(reader, blobs, photoHashes(plan));
+  };
   const baselines = new Map<string, { seq: Promise<number>; own: number }>();
   const runTask = async (task: RestoreTask) => {
     const u = byId.get(task.userId)!;
@@ -153,8 +189,9 @@ export async function executeRestore(
     if (problems.length > 0) return quarantine(task, u, problems);
     if (cached) for (const i of items) cached.items.delete(`${i.collection}\u0000${i.id}`); // done with them: less to keep in memory
     const seqBefore = await base.seq;
-    if (task.kind === 'photos') {
-      const copied = await restoreBlobs(reader, blobs, items);
+    if (task.kind === 'photos' && items.length > 0) {
+      await prefetch?.whenDone(items.map(blobOf).filter((b): b is string => b !== null));
+      const copied = await photoCopies(() => restoreBlobs(reader, blobs, items));
       report.blobs += copied;
     }
     const entries = entriesOf(items, state.revisions.filter((r) => collections.has(r.collection)));
@@ -194,11 +231,18 @@ export async function executeRestore(
   };
 
   const concurrency = Math.max(1, plan.scope.concurrency ?? DEFAULT_RESTORE_CONCURRENCY);
-  for (const kind of plan.scope.priority) {
-    const queue = plan.tasks.filter((t) => t.kind === kind);
-    if (queue.length === 0) continue;
-    await forEachBounded(queue, kind === 'photos' ? Math.min(concurrency, PHOTO_USERS_PARALLEL) : concurrency, runTask);
-    if (kind === 'contacts') report.contactsBackMs = Date.now() - started;
+  try {
+    for (const kind of plan.scope.priority) {
+      const queue = plan.tasks.filter((t) => t.kind === kind);
+      if (queue.length === 0) continue;
+      if (kind === 'photos' || Object.keys(report.phaseMs).length > 1) startPrefetch();
+      const kindStarted = Date.now();
+      await forEachBounded(queue, concurrency, runTask);
+      report.phaseMs[kind] = Date.now() - kindStarted;
+      if (kind === 'contacts') report.contactsBackMs = Date.now() - started;
+    }
+  } finally {
+    await (prefetch as PhotoPrefetch | null)?.close();
   }
   tracker?.finish();
   report.allBackMs = Date.now() - started;

@@ -42,9 +42,13 @@ interface Entry {
 
 const AVAILABLE: CategoryState[] = ['restored', 'verified'];
 
+const noUsers = (): Record<CategoryState, number> => ({ pending: 0, restoring: 0, restored: 0, verified: 0, quarantined: 0 });
+
 /** In-process record of a running (or finished) restore. Users not in the plan are unaffected. */
 export class RestoreTracker {
   private readonly entries = new Map<string, Map<Kind, Entry>>();
+  /** Per kind, the sums over every user's entry, kept as entries change (the operator view reads them often). */
+  private readonly totals = new Map<Kind, { users: Record<CategoryState, number>; items: number; done: number }>();
   private startedAt: number | null = null;
   private finishedAt: number | null = null;
   private doneTotal = 0;
@@ -76,18 +80,33 @@ export class RestoreTracker {
     for (const e of entries) {
       let m = this.entries.get(e.userId);
       if (!m) this.entries.set(e.userId, (m = new Map()));
-      m.set(e.kind, { state: 'pending', items: e.items, done: 0 });
+      const old = m.get(e.kind);
+      if (old) this.count(e.kind, old, -1);
+      const entry: Entry = { state: 'pending', items: e.items, done: 0 };
+      m.set(e.kind, entry);
+      this.count(e.kind, entry, 1);
     }
+  }
+
+  /** Adds (or with -1 removes) an entry to its kind's totals. */
+  private count(kind: Kind, e: Entry, sign: 1 | -1): void {
+    let t = this.totals.get(kind);
+    if (!t) this.totals.set(kind, (t = { users: noUsers(), items: 0, done: 0 }));
+    t.users[e.state] += sign;
+    t.items += sign * e.items;
+    t.done += sign * e.done;
   }
 
   set(userId: string, kind: Kind, state: CategoryState): void {
     const e = this.entries.get(userId)?.get(kind);
     if (!e) return;
+    this.count(kind, e, -1);
     if (state === 'restored' || state === 'verified') {
       this.doneTotal += e.items - e.done;
       e.done = e.items;
     }
     e.state = state;
+    this.count(kind, e, 1);
   }
 
   /** All accounts (with password hashes and device tokens) are back. */
@@ -110,6 +129,7 @@ export class RestoreTracker {
     const n = Math.min(items, e.items - e.done);
     e.done += n;
     this.doneTotal += n;
+    this.totals.get(kind)!.done += n;
   }
 
   finish(): void {
@@ -161,17 +181,8 @@ export class RestoreTracker {
     const elapsed = this.startedAt === null ? 0 : ((this.finishedAt ?? now) - this.startedAt) / 1000;
     const rate = elapsed > 0 ? this.doneTotal / elapsed : 0;
     const categories = this.priority.map((kind): OverallCategory => {
-      const users: Record<CategoryState, number> = { pending: 0, restoring: 0, restored: 0, verified: 0, quarantined: 0 };
-      let items = 0;
-      let done = 0;
-      for (const m of this.entries.values()) {
-        const e = m.get(kind);
-        if (!e) continue;
-        users[e.state]++;
-        items += e.items;
-        done += e.done;
-      }
-      return { kind, users, items, done };
+      const t = this.totals.get(kind);
+      return { kind, users: t ? { ...t.users } : noUsers(), items: t?.items ?? 0, done: t?.done ?? 0 };
     });
     const remaining = categories.reduce((n, c) => n + c.items - c.done, 0);
     return {

@@ -43,7 +43,8 @@ export class FsBlobStore implements BlobStore {
   /** Directories whose entry in their parent is known to be durable. */
   private readonly durableDirs = new Set<string>();
 
-  constructor(private readonly root: string) {
+  /** `root`: the blob directory (restore copies photos into it from worker threads). */
+  constructor(readonly root: string) {
     this.description = `fs:${root}`;
     this.tmp = join(root, 'tmp');
   }

@@ -1,0 +1,29 @@
+// Worker thread of a restore: copies photo bytes from a local backup directory into the filesystem
+// blob store (read, hash, write, fsync) off the main thread, while the main thread restores records.
+import { parentPort, workerData } from 'node:worker_threads';
+import { BackupRepository } from '../backup/repository.js';
+import type { RepositoryConfig } from '../backup/repository-format.js';
+import { FileTarget } from '../backup/targets/file/file-target.js';
+import { FsBlobStore } from '../store/blobs-fs/blob-store.js';
+import { forEachBounded } from './bounded.js';
+import { copyBlob } from './restore-blobs.js';
+
+/** Copies running at once in this worker (reads, writes and fsyncs overlap on the threadpool). */
+const PARALLEL = 8;
+
+const { repoRoot, config, key, blobRoot } = workerData as { repoRoot: string; config: RepositoryConfig; key: Uint8Array | null; blobRoot: string };
+const repo = new BackupRepository(new FileTarget(repoRoot), config, key ? Buffer.from(key) : null);
+// Not openFsBlobStore: that clears the temp directory, where the main thread may be writing.
+const blobs = new FsBlobStore(blobRoot);
+
+parentPort!.on('message', (hashes: string[]) => {
+  void forEachBounded(hashes, PARALLEL, async (hash) => {
+    let ok = true;
+    try {
+      await copyBlob(repo, blobs, hash);
+    } catch {
+      ok = false; // the photo category copies it again and quarantines what does not validate
+    }
+    parentPort!.postMessage({ hash, ok });
+  });
+});
