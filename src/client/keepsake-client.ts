@@ -5,7 +5,9 @@ import { ClientEmitter, type ClientEvents, type ClientState, type HealReport, ty
 import { bytesHash, collectionDigest, contentHash, EMPTY_DIGEST, type Sha256, webCryptoSha256 } from './hashing.js';
 import { HttpTransport, type RetryPolicy, SyncError } from './http-transport.js';
 import { pullChanges } from './pull.js';
-import { adoptServerItem, pushPending } from './push.js';
+import { confirmHeldDeletes, rejectHeldDeletes } from './held-deletes.js';
+import { bumpSeq, pendingMutation, randomId } from './local-edits.js';
+import { pushPending } from './push.js';
 import { reconcile } from './reconcile.js';
 import { nextHistory, ReplicaState, sameServer } from './replica-state.js';
 import type { ConflictCopy, LocalItem, PendingChange, ReplicaStore } from './replica-store.js';
@@ -45,8 +47,6 @@ export interface SyncReport {
   paused: Array<{ collection: string; deletes: number; live: number; direction: 'pull' | 'push' }>;
   error?: SyncError;
 }
-
-const randomId = (): string => globalThis.crypto.randomUUID();
 
 export class KeepsakeClient {
   private readonly events = new ClientEmitter();
@@ -179,7 +179,7 @@ export class KeepsakeClient {
         epoch: old?.epoch ?? 0,
         history: nextHistory(old, hash),
       };
-      return [{ op: 'putItem', item }, this.pendingMutation(item, false, old, pending.length > 0), this.bumpSeq()];
+      return [{ op: 'putItem', item }, pendingMutation(this.state, item, false, old, pending.length > 0), bumpSeq(this.state)];
     });
   }
 
@@ -191,7 +191,7 @@ export class KeepsakeClient {
       const pending = this.state.pendingFor(collection, id);
       const item: LocalItem = { ...old, deleted: true, content: undefined };
       delete item.content;
-      return [{ op: 'putItem', item }, this.pendingMutation(item, true, old, pending.length > 0), this.bumpSeq()];
+      return [{ op: 'putItem', item }, pendingMutation(this.state, item, true, old, pending.length > 0), bumpSeq(this.state)];
     });
   }
 
@@ -221,57 +221,13 @@ export class KeepsakeClient {
   }
 
   /** Applies the deletions the guard held back for `collection` (the user confirmed them). */
-  async confirmMassDelete(collection: string): Promise<number> {
-    return this.state.mutate(() => {
-      const held = this.state.meta.heldDeletes[collection] ?? [];
-      const server = this.state.meta.server!;
-      const mutations = held
-        .filter((w) => this.state.pendingFor(w.collection, w.id).length === 0 && this.state.item(w.collection, w.id)?.hash === w.hash)
-        .map((w) => ({ op: 'putItem' as const, item: adoptServerItem(this.state.item(w.collection, w.id), w, server) }));
-      const heldDeletes = { ...this.state.meta.heldDeletes };
-      delete heldDeletes[collection];
-      return { mutations: [...mutations, { op: 'setMeta', meta: { ...this.state.meta, heldDeletes } }], result: mutations.length };
-    });
+  confirmMassDelete(collection: string): Promise<number> {
+    return confirmHeldDeletes(this.state, collection);
   }
 
   /** Refuses held deletions: the device's items are uploaded again (an edit wins over a delete). */
-  async rejectMassDelete(collection: string): Promise<number> {
-    const held = this.state.meta.heldDeletes[collection] ?? [];
-    await this.state.mutate(() => {
-      const heldDeletes = { ...this.state.meta.heldDeletes };
-      delete heldDeletes[collection];
-      const mutations = [];
-      let n = 0;
-      for (const w of held) {
-        const l = this.state.item(w.collection, w.id);
-        if (!l || l.deleted || this.state.pendingFor(w.collection, w.id).length) continue;
-        const item = { ...l, version: w.version, syncedHash: w.hash };
-        mutations.push({ op: 'putItem' as const, item }, this.pendingMutation(item, false, item, false, n++));
-      }
-      return [...mutations, { op: 'setMeta' as const, meta: { ...this.state.meta, heldDeletes, nextSeq: this.state.meta.nextSeq + n } }];
-    });
-    return held.length;
-  }
-
-  private pendingMutation(item: LocalItem, deleted: boolean, old: LocalItem | undefined, chained: boolean, offset = 0) {
-    const change: PendingChange = {
-      changeId: randomId(),
-      seq: this.state.meta.nextSeq + offset,
-      collection: item.collection,
-      id: item.id,
-      deleted,
-      ...(deleted ? {} : { content: item.content }),
-      hash: item.hash,
-      baseVersion: old && old.version > 0 ? old.version : null,
-      baseHash: old?.syncedHash ?? null,
-      chained,
-      createdAt: new Date().toISOString(),
-    };
-    return { op: 'putPending' as const, change };
-  }
-
-  private bumpSeq() {
-    return { op: 'setMeta' as const, meta: { ...this.state.meta, nextSeq: this.state.meta.nextSeq + 1 } };
+  rejectMassDelete(collection: string): Promise<number> {
+    return rejectHeldDeletes(this.state, collection);
   }
 
   // ---- sync ---------------------------------------------------------------------------------
