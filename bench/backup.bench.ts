@@ -1,10 +1,11 @@
 // Backup benchmark: lag p50/p99 and write throughput with backup on vs off under the foundation
 // write load; `verify --full` throughput on a generated repository vs `restic check --read-data`.
-// Usage: node dist/bench/backup.bench.js [--quick] [--verify-only] [--runs N] [--seconds S] [--users N] [--photos-mb M]
+// Usage: node dist/bench/backup.bench.js [--quick] [--verify-only] [--runs N] [--seconds S] [--users N] [--photos-mb M] [--repo-dir DIR]
+// (--repo-dir: build the verify repositories there once and reuse them on later runs, e.g. to profile)
 import { spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFileTarget } from '../src/backup/targets/file/file-target.js';
@@ -147,42 +148,15 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
  * check --read-data` alternately, `runs` times each, both as child processes reading the same
  * disk: MB/s is each repository's size over the median wall time.
  */
-async function verifyThroughput(users: number, photoMB: number, runs: number): Promise<VerifyRun> {
-  const dir = await mkdtemp(join(tmpdir(), 'keepsake-bench-verify-'));
+async function verifyThroughput(users: number, photoMB: number, runs: number, keepDir: string | null): Promise<VerifyRun> {
+  const dir = keepDir ?? (await mkdtemp(join(tmpdir(), 'keepsake-bench-verify-')));
+  const reuse = keepDir !== null && existsSync(join(keepDir, 'built'));
   try {
     const started = performance.now();
-    const store = new MemoryRecordStore();
-    const blobs = await openFsBlobStore(join(dir, 'blobs'));
-    const plain = join(dir, 'plain'); // the same content as plain files, for restic
-    await mkdir(plain, { recursive: true });
-    const ids: string[] = [];
-    for (let u = 0; u < users; u++) {
-      const user = await store.createUser(
-        { id: `u${String(u).padStart(6, '0')}`, name: `user${u}`, passwordHash: 'scrypt$x', admin: false, createdAt: new Date().toISOString(), deletedAt: null },
-        KINDS.map((k) => ({ id: k, kind: k, name: k })),
-      );
-      ids.push(user.id);
-      const changes = KINDS.map((k, i) => {
-        const c = makeChange(k, u * 10 + i) as { changeId: string; collection: string; id: string; content: unknown };
-        const content = typeof c.content === 'string' ? c.content : JSON.stringify(c.content);
-        return { changeId: c.changeId, collection: k, id: c.id, baseVersion: null, deleted: false, content, hash: contentHash(content) };
-      });
-      await store.applyChanges(user.id, changes, new Date().toISOString());
-      await writeFile(join(plain, `${user.id}.json`), JSON.stringify(changes));
-    }
-    for (let p = 0; p < photoMB; p++) {
-      const bytes = randomBytes(1024 * 1024);
-      const hash = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-      await blobs.put(hash, (async function* () {
-        yield bytes;
-      })(), { maxBytes: 2 * 1024 * 1024 });
-      await store.addBlobRef(ids[p % ids.length], hash);
-      await writeFile(join(plain, `${hash.slice(7)}.jpg`), bytes);
-    }
+    if (!reuse) await buildRepositories(dir, users, photoMB);
+    const buildSeconds = (performance.now() - started) / 1000;
     const repoDir = join(dir, 'repo');
-    const repo = await openRepository(await openFileTarget(repoDir), { key: null });
-    // Many users at once: each object costs two fsyncs, which overlap well.
-    await new BackupShipper(store, blobs, [repo], { parallelUsers: 32 }).passOnce(false);
+    const repo = await openRepository(await openFileTarget(repoDir), { key: null, create: false });
     let repoBytes = 0;
     let repoObjects = 0;
     for await (const o of repo.target.list('')) {
@@ -190,13 +164,8 @@ async function verifyThroughput(users: number, photoMB: number, runs: number): P
       repoObjects++;
     }
     let restic: VerifyRun['restic'] = null;
-    const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: join(dir, 'restic'), RESTIC_CACHE_DIR: join(dir, 'restic-cache') };
-    const haveRestic = spawnSync('restic', ['version']).status === 0;
-    if (haveRestic) {
-      timed('restic', ['init', '--quiet'], env);
-      timed('restic', ['backup', '--quiet', plain], env);
-    }
-    const buildSeconds = (performance.now() - started) / 1000;
+    const env = resticEnv(dir);
+    const haveRestic = existsSync(join(dir, 'restic'));
     spawnSync('sync');
     const verifySeconds: number[] = [];
     const resticSeconds: number[] = [];
@@ -215,8 +184,54 @@ async function verifyThroughput(users: number, photoMB: number, runs: number): P
     const repoMB = repoBytes / 1024 / 1024;
     return { users, photoMB, repoMB, repoObjects, buildSeconds, verifySeconds, verifyMBps: repoMB / median(verifySeconds), ok, restic };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (keepDir === null) await rm(dir, { recursive: true, force: true });
   }
+}
+
+const resticEnv = (dir: string) => ({ ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: join(dir, 'restic'), RESTIC_CACHE_DIR: join(dir, 'restic-cache') });
+
+/** Builds the Keepsake repository (`dir/repo`) and, when restic is installed, the restic one (`dir/restic`). */
+async function buildRepositories(dir: string, users: number, photoMB: number): Promise<void> {
+  const store = new MemoryRecordStore();
+  const blobs = await openFsBlobStore(join(dir, 'blobs'));
+  const plain = join(dir, 'plain'); // the same content as plain files, for restic
+  await mkdir(plain, { recursive: true });
+  const ids: string[] = [];
+  for (let u = 0; u < users; u++) {
+    const user = await store.createUser(
+      { id: `u${String(u).padStart(6, '0')}`, name: `user${u}`, passwordHash: 'scrypt$x', admin: false, createdAt: new Date().toISOString(), deletedAt: null },
+      KINDS.map((k) => ({ id: k, kind: k, name: k })),
+    );
+    ids.push(user.id);
+    const changes = KINDS.map((k, i) => {
+      const c = makeChange(k, u * 10 + i) as { changeId: string; collection: string; id: string; content: unknown };
+      const content = typeof c.content === 'string' ? c.content : JSON.stringify(c.content);
+      return { changeId: c.changeId, collection: k, id: c.id, baseVersion: null, deleted: false, content, hash: contentHash(content) };
+    });
+    await store.applyChanges(user.id, changes, new Date().toISOString());
+    await writeFile(join(plain, `${user.id}.json`), JSON.stringify(changes));
+  }
+  for (let p = 0; p < photoMB; p++) {
+    const bytes = randomBytes(1024 * 1024);
+    const hash = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    await blobs.put(hash, (async function* () {
+      yield bytes;
+    })(), { maxBytes: 2 * 1024 * 1024 });
+    await store.addBlobRef(ids[p % ids.length], hash);
+    await writeFile(join(plain, `${hash.slice(7)}.jpg`), bytes);
+  }
+  const repoDir = join(dir, 'repo');
+  const repo = await openRepository(await openFileTarget(repoDir), { key: null });
+  // Many users at once: each object costs two fsyncs, which overlap well.
+  await new BackupShipper(store, blobs, [repo], { parallelUsers: 32 }).passOnce(false);
+  const env = resticEnv(dir);
+  if (spawnSync('restic', ['version']).status === 0) {
+    timed('restic', ['init', '--quiet'], env);
+    timed('restic', ['backup', '--quiet', plain], env);
+  }
+  await rm(plain, { recursive: true, force: true });
+  await rm(join(dir, 'blobs'), { recursive: true, force: true });
+  await writeFile(join(dir, 'built'), new Date().toISOString());
 }
 
 const arg = (name: string, fallback: number) => {
@@ -236,7 +251,8 @@ if (!verifyOnly) {
     onRuns.push(await writeLoad(true, seconds));
   }
 }
-const verify = await verifyThroughput(arg('--users', quick ? 1000 : 10_000), arg('--photos-mb', quick ? 100 : 1024), runs);
+const keepAt = process.argv.indexOf('--repo-dir');
+const verify = await verifyThroughput(arg('--users', quick ? 1000 : 10_000), arg('--photos-mb', quick ? 100 : 1024), runs, keepAt >= 0 ? process.argv[keepAt + 1] : null);
 
 const f = (n: number | null | undefined, d = 0) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);

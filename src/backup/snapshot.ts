@@ -10,6 +10,34 @@ export const INLINE_COLLECTION_BYTES = 16 * 1024;
 /** …as long as the manifest's inline records stay within this. */
 export const INLINE_MANIFEST_BYTES = 64 * 1024;
 
+/** Bytes a collection's records take in a manifest (the estimate that decides inline or `data/…`). */
+function inlineSize(records: readonly LogRecord[]): number {
+  return records.reduce((n, r) => n + 200 + (r.content?.length ?? 0), 0);
+}
+
+/**
+ * True when a snapshot of `batch` would hold every collection inline (one manifest, no data
+ * objects). The shipper skips the snapshot at such a user's first shipment: segment 1, read from
+ * offset 0, already holds exactly the same rows, account, blob refs and collections, and a
+ * snapshot would only double the user's objects (each one a read, a checksum and a decompression
+ * for verify and restore, and two fsyncs to write).
+ */
+export function snapshotFitsInline(batch: BackupBatch): boolean {
+  const byCollection = new Map<string, LogRecord[]>();
+  for (const r of batch.records) {
+    let list = byCollection.get(r.collection);
+    if (!list) byCollection.set(r.collection, (list = []));
+    list.push(r);
+  }
+  let budget = INLINE_MANIFEST_BYTES;
+  for (const records of byCollection.values()) {
+    const size = inlineSize(records);
+    if (size > INLINE_COLLECTION_BYTES || size > budget) return false;
+    budget -= size;
+  }
+  return true;
+}
+
 /**
  * Writes the snapshot of a complete batch read from offset 0 (the whole user at `batch.seq`), as
  * of segment `segment`. Small collections are written inside the manifest; larger ones go to
@@ -36,7 +64,7 @@ export async function writeSnapshot(
   let inlineBudget = INLINE_MANIFEST_BYTES;
   for (const c of batch.collections) {
     const records = byCollection.get(c.id) ?? [];
-    const size = records.reduce((n, r) => n + 200 + (r.content?.length ?? 0), 0);
+    const size = inlineSize(records);
     bytes += records.reduce((n, r) => n + (r.content?.length ?? 0), 0);
     const counts = { items: records.filter((r) => r.type === 'item').length, revisions: records.filter((r) => r.type === 'revision').length };
     if (size <= INLINE_COLLECTION_BYTES && size <= inlineBudget) {

@@ -6,7 +6,7 @@ import { names, type SegmentPayload, type VerificationPayload } from './reposito
 import { metaHashes } from './meta-hash.js';
 import type { TargetStatus } from './shipper-options.js';
 import type { BackupShipper } from './shipper.js';
-import { writeSnapshot } from './snapshot.js';
+import { snapshotFitsInline, writeSnapshot } from './snapshot.js';
 
 /**
  * A target that may not be reachable yet: the shipper opens it in its loop (retrying with
@@ -252,8 +252,9 @@ export class TargetShipper {
     for (;;) {
       p = this.progress.get(userId);
       const afterSeq = p?.toSeq ?? 0;
-      // A user's first shipment is read whole: it becomes segment 1 and the first snapshot.
-      const first = !p || p.snapshotSeq < 0;
+      // A user's first shipment is read whole: it becomes segment 1 and, unless the user is small
+      // enough that segment 1 is as good as a snapshot, the first snapshot.
+      const first = !p || (p.snapshotSeq < 0 && p.n === 0);
       const read = await this.owner.store.readBackupBatch(userId, first ? 0 : afterSeq, first ? Number.MAX_SAFE_INTEGER : o.batchRecords);
       if (!read) {
         this.pendingSince.delete(userId); // the user is gone from the store: nothing left to ship
@@ -265,7 +266,12 @@ export class TargetShipper {
         p = await this.writeSegment(userId, p ?? null, batch, meta, gen);
       }
       if (!batch.complete) continue;
-      const due = (forceSnapshot && p.snapshotSeq !== p.toSeq) || p.snapshotSeq < 0 || p.toSeq - p.snapshotSeq >= o.snapshotEverySeqs || p.n - p.snapshotSegment >= o.snapshotEverySegments;
+      // Without a snapshot the log from 0 is the base: a new one is due as after a snapshot at 0.
+      const due =
+        (forceSnapshot && p.snapshotSeq !== p.toSeq) ||
+        (first && !snapshotFitsInline(read)) ||
+        p.toSeq - Math.max(0, p.snapshotSeq) >= o.snapshotEverySeqs ||
+        p.n - p.snapshotSegment >= o.snapshotEverySegments;
       if (due) {
         let full = first ? read : await this.owner.store.readBackupBatch(userId, 0, Number.MAX_SAFE_INTEGER);
         if (!full) return null;

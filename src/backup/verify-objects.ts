@@ -10,6 +10,7 @@ import { BackupError, isBackupError } from './backup-error.js';
 import { checkObject, decodeCheckedObject, type ObjectTypeName } from './object-codec.js';
 import { BackupRepository } from './repository.js';
 import { names } from './repository-format.js';
+import type { UserVerdict } from './verify-restore.js';
 
 /** What checking one object found. */
 export interface ObjectCheck {
@@ -112,7 +113,13 @@ export async function checkAllObjects(repo: BackupRepository, items: ObjectToChe
 }
 
 /** Work for a verification worker: check named objects, or walk directories and check every file in them. */
-export type WorkerTask = { type: 'check'; items: ObjectToCheck[] } | { type: 'walk'; dirs: string[] };
+export type WorkerTask = { type: 'check'; items: ObjectToCheck[] } | { type: 'walk'; dirs: string[]; restore: boolean };
+
+/** What a worker sends back for one task: every object's check, and users it restored itself (their payloads stay behind). */
+export interface WorkerResults {
+  results: ObjectCheck[];
+  verdicts: UserVerdict[];
+}
 
 /** Runs `tasks` on worker threads reading the directory `root`, two tasks in flight per worker. */
 async function runPool(
@@ -121,7 +128,7 @@ async function runPool(
   threads: number,
   tasks: WorkerTask[],
   onResult: (r: ObjectCheck) => void,
-  onTask?: (results: ObjectCheck[]) => void,
+  onTask?: (results: ObjectCheck[], verdicts: UserVerdict[]) => void,
 ): Promise<void> {
   if (tasks.length === 0) return;
   const workers = Array.from({ length: Math.min(threads, tasks.length) }, () => new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { root, key } }));
@@ -140,10 +147,10 @@ async function runPool(
               }
               if (inFlight === 0) resolve();
             };
-            w.on('message', (results: ObjectCheck[]) => {
+            w.on('message', ({ results, verdicts }: WorkerResults) => {
               inFlight--;
               for (const r of results) onResult(r);
-              onTask?.(results);
+              onTask?.(results, verdicts);
               send();
             });
             w.on('error', reject);
@@ -174,10 +181,13 @@ export interface ObjectPass {
  */
 export async function startObjectPass(
   repo: BackupRepository,
-  options: { checkBlobs: boolean; threads?: number },
+  options: { checkBlobs: boolean; threads?: number; restore?: boolean },
   onResult: (r: ObjectCheck) => void,
-  /** Called after the results of each directory walked (a few users' whole directories, or hash directories). */
-  onTask?: (results: ObjectCheck[]) => void,
+  /**
+   * Called after the results of each directory walked (a few users' whole directories, or hash
+   * directories), with the users the worker restored itself when `restore` (full mode).
+   */
+  onTask?: (results: ObjectCheck[], verdicts: UserVerdict[]) => void,
 ): Promise<ObjectPass> {
   const root = repo.target.localPath();
   const threads = Math.max(1, Math.min(MAX_WORKERS, options.threads ?? availableParallelism()));
@@ -191,7 +201,7 @@ export async function startObjectPass(
     smallDone = checkAllObjects(repo, listing.filter((o) => !isBlob(o.name) && o.name !== names.config).map((o) => ({ ...o, decode: true })), onResult, { threads });
   } else {
     blobs = await repo.listNames('blobs/');
-    const { tasks, rootFiles } = walkTasks(root);
+    const { tasks, rootFiles } = walkTasks(root, options.restore === true);
     const found: BackupObjectInfo[] = [...rootFiles, ...blobs];
     smallDone = runPool(
       root,
@@ -213,7 +223,7 @@ export async function startObjectPass(
 }
 
 /** Directories (relative names) to hand to workers, a few users or hash directories per task; files at the top level. */
-function walkTasks(root: string): { tasks: WorkerTask[]; rootFiles: BackupObjectInfo[] } {
+function walkTasks(root: string, restore: boolean): { tasks: WorkerTask[]; rootFiles: BackupObjectInfo[] } {
   const tasks: WorkerTask[] = [];
   const rootFiles: BackupObjectInfo[] = [];
   for (const e of readdirSync(root, { withFileTypes: true })) {
@@ -225,12 +235,12 @@ function walkTasks(root: string): { tasks: WorkerTask[]; rootFiles: BackupObject
     }
     if (!e.isDirectory()) continue;
     if (e.name !== 'users' && e.name !== 'data') {
-      tasks.push({ type: 'walk', dirs: [e.name] });
+      tasks.push({ type: 'walk', dirs: [e.name], restore: false });
       continue;
     }
     const subdirs = readdirSync(join(root, e.name)).map((d) => `${e.name}/${d}`);
     const per = e.name === 'users' ? 64 : 4;
-    for (let i = 0; i < subdirs.length; i += per) tasks.push({ type: 'walk', dirs: subdirs.slice(i, i + per) });
+    for (let i = 0; i < subdirs.length; i += per) tasks.push({ type: 'walk', dirs: subdirs.slice(i, i + per), restore: restore && e.name === 'users' });
   }
   return { tasks, rootFiles };
 }

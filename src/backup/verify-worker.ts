@@ -1,16 +1,36 @@
 // Worker thread of verification: reads objects of a local directory target and checks (and decodes) them off the main thread.
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkObjectBytes, describeProblem, type ObjectCheck, type ObjectToCheck, type WorkerTask } from './verify-objects.js';
+import { checkObjectBytes, describeProblem, type ObjectCheck, type ObjectToCheck, type WorkerResults, type WorkerTask } from './verify-objects.js';
+import { restoreFromDecoded, type UserVerdict } from './verify-restore.js';
 
 const { root, key } = workerData as { root: string; key: Uint8Array | null };
 const keyBuf = key ? Buffer.from(key) : null;
 
+// One task at a time, in order (a task with restores awaits between its users).
+let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', (task: WorkerTask) => {
+  queue = queue.then(() => runTask(task));
+});
+
+async function runTask(task: WorkerTask): Promise<void> {
   const out: ObjectCheck[] = [];
+  const verdicts: UserVerdict[] = [];
   if (task.type === 'check') for (const item of task.items) out.push(checkOne(item));
-  else for (const dir of task.dirs) walk(dir, out);
+  else {
+    for (const dir of task.dirs) {
+      const start = out.length;
+      walk(dir, out);
+      if (!task.restore || !USER_DIR.test(dir)) continue;
+      // Full mode: restore the user from what was just read; only the verdict goes back.
+      const mine = out.slice(start);
+      const verdict = await restoreFromDecoded(mine).catch(() => null);
+      if (!verdict) continue;
+      verdicts.push(verdict);
+      for (const r of mine) delete r.body;
+    }
+  }
   // Each payload goes over in its own exact-size buffer, moved rather than copied: cloning a view
   // copies its whole underlying buffer (a zlib chunk or a pool slab), many times the payload.
   const transfer: ArrayBuffer[] = [];
@@ -21,11 +41,22 @@ parentPort!.on('message', (task: WorkerTask) => {
     r.body = own;
     transfer.push(own.buffer);
   }
-  parentPort!.postMessage(out, transfer);
-});
+  const message: WorkerResults = { results: out, verdicts };
+  parentPort!.postMessage(message, transfer);
+}
 
-/** The directories a user's directory holds (docs/backup-format.md): read directly, not discovered. */
-const USER_PARTS = ['seg', 'snap', 'floor'];
+const USER_DIR = /^users\/[^/]+$/;
+
+/**
+ * The directories a user's directory holds (docs/backup-format.md): read directly, not discovered.
+ * Most users have no `floor` (never pruned) and small ones no `snap` (their first segment stands in
+ * for a snapshot): those are looked up first, since a failing readdir costs several times a lookup.
+ */
+const USER_PARTS: Array<[part: string, usuallyAbsent: boolean]> = [
+  ['seg', false],
+  ['snap', true],
+  ['floor', true],
+];
 
 /**
  * Checks every file under the directory `dir` (a relative object-name prefix), in any order. A
@@ -34,8 +65,11 @@ const USER_PARTS = ['seg', 'snap', 'floor'];
  * repository directory reads are most of a verify's system time.
  */
 function walk(dir: string, out: ObjectCheck[]): void {
-  if (/^users\/[^/]+$/.test(dir)) {
-    for (const part of USER_PARTS) files(`${dir}/${part}`, out);
+  if (USER_DIR.test(dir)) {
+    for (const [part, usuallyAbsent] of USER_PARTS) {
+      if (usuallyAbsent && !existsSync(join(root, ...dir.split('/'), part))) continue;
+      files(`${dir}/${part}`, out);
+    }
     return;
   }
   if (/^data\/[^/]+$/.test(dir)) return files(dir, out);

@@ -1,10 +1,9 @@
 // Verification: every object's checksum, every reference resolvable, and a real restore of sampled users.
 import { randomBytes } from 'node:crypto';
-import { isBackupError } from './backup-error.js';
 import type { ObjectTypeName } from './object-codec.js';
-import { isContentHash } from '../core/hash.js';
-import { checkReplayed, coverageGaps, loadSnapshot, type ReplayedUser, replayUser, restorePath } from './replay.js';
+import { coverageGaps } from './replay.js';
 import { type BackupRepository, indexesFromListing, type UserIndex } from './repository.js';
+import { type BlobCheck, restoreCheck, type UserVerdict } from './verify-restore.js';
 import { describeProblem, startObjectPass, VerifyReadRepository } from './verify-objects.js';
 import { names, type CheckpointPayload, type SnapshotPayload, type VerificationPayload, type VerifyProblem } from './repository-format.js';
 
@@ -77,30 +76,26 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   let done = 0;
   let restored = 0;
   const blobChecks: BlobCheck[] = [];
-  // In full mode everyone is restored: a user is restored as soon as the workers delivered their
-  // directory (when their snapshots keep every collection inline), while the workers go on.
+  // In full mode everyone is restored: a worker restores each user right after reading their
+  // directory (when their snapshots keep every collection inline) and sends only its verdict.
   const early = new Set<string>();
-  let earlyRestores = Promise.resolve();
-  const restoreEarly = async (index: UserIndex) => {
-    for (const s of index.snapshots) {
-      const m = await cached.getJson<SnapshotPayload>(s.name, 'snapshot').catch(() => null);
-      if (!m || m.collections.some((c) => c.object !== undefined)) return; // needs data objects: later
-    }
-    early.add(index.userId);
-    progress({ phase: 'restores', done: ++restored, total: restored });
-    await restoreCheck(cached.forUser(), index, true, blobChecks, fail);
-  };
+  /** Photo blobs each worker-restored snapshot refers to (its manifest stayed on the worker). */
+  const snapshotBlobs = new Map<string, string[]>();
   const onTask =
     options.mode === 'full'
-      ? (results: Array<{ name: string; bytes: number; size?: number }>) => {
-          const mine = results.filter((r) => r.name.startsWith('users/')).map((r) => ({ name: r.name, size: r.size ?? r.bytes }));
-          mine.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-          for (const index of indexesFromListing(mine).values()) earlyRestores = earlyRestores.then(() => restoreEarly(index));
+      ? (_results: unknown, verdicts: UserVerdict[]) => {
+          for (const v of verdicts) {
+            early.add(v.userId);
+            progress({ phase: 'restores', done: ++restored, total: restored });
+            for (const p of v.problems) fail(p.object, [v.userId], p.problem);
+            if (v.blobCheck) blobChecks.push(v.blobCheck);
+            for (const sn of v.snapshots) snapshotBlobs.set(sn.name, sn.blobRefs);
+          }
         }
       : undefined;
   const pass = await startObjectPass(
     repo,
-    { checkBlobs: options.mode === 'full', threads: options.threads },
+    { checkBlobs: options.mode === 'full', threads: options.threads, restore: options.mode === 'full' },
     (r) => {
       progress({ phase: 'objects', done: ++done, total: done });
       objectsChecked++;
@@ -113,7 +108,6 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
     },
     onTask,
   );
-  await earlyRestores;
   const all = pass.listing;
   const present = new Set(all.map((o) => o.name));
   const indexes = indexesFromListing(all);
@@ -125,6 +119,12 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   await inParallel(snapshots, 8, async (s) => {
     progress({ phase: 'snapshots', done: done++, total: snapshots.length });
     if (badObjects.has(s.name)) return;
+    const refs = snapshotBlobs.get(s.name);
+    if (refs) {
+      // Restored on a worker: every collection inline, so only its photos are used from outside.
+      for (const b of refs) addUse(blobUsers, names.blob(b), s.userId);
+      return;
+    }
     try {
       const m = await cached.getJson<SnapshotPayload>(s.name, 'snapshot');
       for (const c of m.collections) {
@@ -256,46 +256,6 @@ function chooseUsers(users: UserIndex[], options: VerifyOptions, previous: Previ
   return [...changed, ...rest.slice(0, Math.max(0, options.sample))];
 }
 
-async function restoreCheck(
-  repo: BackupRepository,
-  index: UserIndex,
-  full: boolean,
-  blobChecks: BlobCheck[],
-  fail: (object: string | undefined, users: Iterable<string>, problem: string) => void,
-): Promise<void> {
-  const user = [index.userId];
-  try {
-    const state = await replayUser(repo, index);
-    for (const p of checkReplayed(state)) fail(undefined, user, `restore of the newest state: ${p}`);
-    blobChecks.push({ userId: index.userId, blobRefs: state.blobRefs, live: livePhotoBlobs(state) });
-    if (!state.account) fail(undefined, user, 'restore has no account record');
-  } catch (e) {
-    fail(isBackupError(e) ? e.object : undefined, user, `restore failed: ${describeProblem(e)}`);
-  }
-  if (!full) return;
-  // From the segments alone (no snapshot), and every snapshot on its own.
-  try {
-    // After a prune, the log starts at the oldest snapshot at or above the floor.
-    const floorSeq = index.floor?.seq ?? 0;
-    const base = index.floor ? index.snapshots.filter((s) => s.seq >= floorSeq).sort((a, b) => a.seq - b.seq).slice(0, 1) : [];
-    const fromLog = await replayUser(repo, { ...index, snapshots: base });
-    for (const p of checkReplayed(fromLog)) fail(undefined, user, `restore from the change log alone: ${p}`);
-  } catch (e) {
-    fail(isBackupError(e) ? e.object : undefined, user, `restore from the change log failed: ${describeProblem(e)}`);
-  }
-  // The snapshot the newest restore started from, with no segment after it, was just checked whole.
-  const newest = restorePath(index);
-  for (const s of index.snapshots) {
-    if (s.name === newest.snapshot && newest.segments.length === 0) continue;
-    try {
-      const snap = await loadSnapshot(repo, s.name);
-      for (const p of checkReplayed(snap)) fail(s.name, user, `snapshot: ${p}`);
-    } catch (e) {
-      fail(isBackupError(e) ? e.object : s.name, user, `snapshot unreadable: ${describeProblem(e)}`);
-    }
-  }
-}
-
 /** Runs `fn` over `items` with at most `limit` at a time. */
 async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -303,26 +263,4 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) =
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/** Photos a restored user refers to, checked against the listing once every restore is done. */
-interface BlobCheck {
-  userId: string;
-  blobRefs: string[];
-  live: string[];
-}
-
-/** Blobs of the photos live in a restored state (what a restore copies back). */
-function livePhotoBlobs(state: ReplayedUser): string[] {
-  const out: string[] = [];
-  for (const item of state.items.values()) {
-    if (item.deleted || item.content === null || !item.content.includes('"blob"')) continue;
-    try {
-      const blob = (JSON.parse(item.content) as { blob?: unknown }).blob;
-      if (typeof blob === 'string' && isContentHash(blob)) out.push(blob);
-    } catch {
-      // not a photo
-    }
-  }
-  return out;
 }

@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { CONFIG_SCHEMA, type Config, type ConfigKey, resolveConfig } from '../config/config-schema.js';
 import { isKeepsakeError } from '../core/errors.js';
-import { type Keepsake, openKeepsake } from '../wiring/open-keepsake.js';
+import type { Keepsake } from '../wiring/open-keepsake.js';
 
 /** Options every command that touches the store takes. */
 export const STORE_KEYS: ConfigKey[] = ['data', 'store'];
@@ -30,6 +30,8 @@ export function configFrom(opts: Record<string, unknown>, keys: readonly ConfigK
 
 /** Opens the store for a one-shot command, runs `fn`, and always closes it. */
 export async function withKeepsake<T>(opts: Record<string, unknown>, fn: (k: Keepsake) => Promise<T>): Promise<T> {
+  // Loaded on use: the stores and services cost a command that needs none (backup verify) ~0.3 s.
+  const { openKeepsake } = await import('../wiring/open-keepsake.js');
   const k = await openKeepsake(configFrom(opts, STORE_KEYS));
   try {
     return await fn(k);
