@@ -1,10 +1,12 @@
 // Value checks for iCalendar dates, durations and recurrence rules, which ical.js parses without complaint.
 import ICAL from 'ical.js';
 import { fail } from '../errors.js';
-import type { IcalComponent } from './parse-ical-text.js';
+import { firstProperty, properties, subcomponents, type JcalComponent } from './jcal.js';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(Z?)$/;
+/** Value types `checkValue` looks at; properties of other types are skipped without building a label. */
+const CHECKED_TYPES = new Set(['date', 'date-time', 'duration', 'period', 'recur']);
 const FREQUENCIES = new Set(['SECONDLY', 'MINUTELY', 'HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY']);
 
 function validDate(y: string, m: string, d: string): boolean {
@@ -40,18 +42,19 @@ function isIcalDuration(value: unknown): boolean {
  * `DTSTART:20240101` (a date without `;VALUE=DATE`) into `"2024-01-01T::"` without an error,
  * and keeps an RRULE without FREQ; clients then fail on these items later, so they are refused here.
  */
-export function checkIcalValues(component: IcalComponent, where: string): void {
-  const pending: Array<{ comp: IcalComponent; where: string }> = [{ comp: component, where }];
+export function checkIcalValues(component: JcalComponent, where: string): void {
+  const pending: Array<{ comp: JcalComponent; where: string }> = [{ comp: component, where }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { comp } = next;
-    for (const prop of comp.getAllProperties()) {
-      const [name, , type, ...values] = prop.toJSON() as [string, unknown, string, ...unknown[]];
-      const label = `${next.where}: ${name.toUpperCase()}`;
-      for (const value of values) checkValue(label, type, value);
+    for (const prop of properties(comp)) {
+      const type = prop[2];
+      if (!CHECKED_TYPES.has(type)) continue;
+      const label = `${next.where}: ${prop[0].toUpperCase()}`;
+      for (let i = 3; i < prop.length; i++) checkValue(label, type, prop[i]);
     }
-    for (const sub of comp.getAllSubcomponents()) {
-      const uid = sub.getFirstPropertyValue('uid');
-      const name = typeof uid === 'string' ? `${sub.name.toUpperCase()} "${uid}"` : sub.name.toUpperCase();
+    for (const sub of subcomponents(comp)) {
+      const uid = firstProperty(sub, 'uid')?.[3];
+      const name = typeof uid === 'string' ? `${sub[0].toUpperCase()} "${uid}"` : sub[0].toUpperCase();
       pending.push({ comp: sub, where: `${next.where} > ${name}` });
     }
   }

@@ -2,6 +2,7 @@
 import ICAL from 'ical.js';
 import { fail, KeepsakeError, type ErrorCode } from '../errors.js';
 import { checkComponentStructure, contentLines, type ComponentSpan } from './content-lines.js';
+import type { JcalComponent } from './jcal.js';
 import { checkNoControlCharacters, checkWellFormedUnicode } from './text-checks.js';
 
 /** A component parsed by ical.js. */
@@ -24,6 +25,23 @@ export interface ParsedIcalText {
  * An empty or blank text yields no components.
  */
 export function parseIcalText(text: string, code: ErrorCode, what: string): ParsedIcalText {
+  const { components, spans } = parseJcal(text, code, what);
+  try {
+    return { components: components.map((c) => new ICAL.Component(c as unknown as unknown[])), spans };
+  } catch (e) {
+    if (e instanceof KeepsakeError) throw e;
+    fail(code, `${what} could not be read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** What `parseJcal` returns: the top-level components as jCal arrays, and their spans in the text. */
+export interface ParsedJcal {
+  components: JcalComponent[];
+  spans: ComponentSpan[];
+}
+
+/** `parseIcalText` without the ical.js wrappers: the same checks, the components as jCal arrays. */
+export function parseJcal(text: string, code: ErrorCode, what: string): ParsedJcal {
   checkWellFormedUnicode(text, code, what);
   checkNoControlCharacters(text, code, what);
   const spans = checkComponentStructure(contentLines(text), code, what);
@@ -34,17 +52,12 @@ export function parseIcalText(text: string, code: ErrorCode, what: string): Pars
     fail(code, `${what} could not be parsed: ${e instanceof Error ? e.message : String(e)}`);
   }
   // ICAL.parse returns [] for no component, the component itself for one, an array of them for several.
-  const list = (Array.isArray(jcal) && typeof jcal[0] === 'string' ? [jcal] : jcal) as unknown[];
+  const list = (Array.isArray(jcal) && typeof jcal[0] === 'string' ? [jcal] : jcal) as JcalComponent[];
   if (list.length !== spans.length) {
     // Cannot happen once the structure check passed; refuse rather than guess.
     fail(code, `${what}: found ${spans.length} top-level components but ical.js parsed ${list.length}`);
   }
-  try {
-    return { components: list.map((c) => new ICAL.Component(c as unknown[])), spans };
-  } catch (e) {
-    if (e instanceof KeepsakeError) throw e;
-    fail(code, `${what} could not be read: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  return { components: list, spans };
 }
 
 /**

@@ -1,7 +1,8 @@
 // Validation of an event or task: one VCALENDAR, one UID (the item id), a master and its exceptions.
 import { fail } from '../errors.js';
 import { checkIcalValues } from './icalendar-values.js';
-import { firstValueText, parseIcalText, type IcalComponent } from './parse-ical-text.js';
+import { firstProperty, firstValueText, properties, subcomponents, type JcalComponent } from './jcal.js';
+import { parseJcal } from './parse-ical-text.js';
 
 /** Components that may only appear directly inside VCALENDAR (RFC 5545 §3.6). */
 const TOP_LEVEL_ONLY = new Set(['vcalendar', 'vevent', 'vtodo', 'vjournal', 'vfreebusy', 'vtimezone']);
@@ -21,7 +22,7 @@ export function validateICalendar(kind: 'calendar' | 'tasks', id: string, text: 
   const what = kind === 'calendar' ? 'event iCalendar' : 'task iCalendar';
   const main = kind === 'calendar' ? 'vevent' : 'vtodo';
   const MAIN = main.toUpperCase();
-  const { components } = parseIcalText(text, 'invalid_icalendar', what);
+  const { components } = parseJcal(text, 'invalid_icalendar', what);
   if (components.length === 0) fail('invalid_icalendar', `${what} is empty: expected BEGIN:VCALENDAR ... END:VCALENDAR`);
   if (components.length > 1) {
     fail('invalid_icalendar', `${what} holds ${components.length} top-level components; one item is exactly one VCALENDAR`, {
@@ -29,37 +30,38 @@ export function validateICalendar(kind: 'calendar' | 'tasks', id: string, text: 
     });
   }
   const cal = components[0];
-  if (cal.name !== 'vcalendar') fail('invalid_icalendar', `expected BEGIN:VCALENDAR, found BEGIN:${cal.name.toUpperCase()}`);
+  if (cal[0] !== 'vcalendar') fail('invalid_icalendar', `expected BEGIN:VCALENDAR, found BEGIN:${cal[0].toUpperCase()}`);
 
   // RFC 5545 §3.7.4: VERSION is required; "2.0" is the only version this specification defines.
-  const versions = cal.getAllProperties('version');
+  const versions = properties(cal, 'version');
   if (versions.length !== 1 || firstValueText(cal, 'version') !== '2.0') {
     fail('invalid_icalendar', `VCALENDAR needs exactly one VERSION:2.0 (found ${versions.length === 0 ? 'none' : `"${firstValueText(cal, 'version')}"`})`, {
       field: 'VERSION',
     });
   }
   // RFC 4791 §4.1: "Calendar object resources ... MUST NOT specify the iCalendar METHOD property."
-  if (cal.getFirstProperty('method') !== null) {
+  if (firstProperty(cal, 'method') !== null) {
     fail('invalid_icalendar', `VCALENDAR has METHOD:${firstValueText(cal, 'method')}; stored calendar objects must not (RFC 4791 §4.1)`, {
       field: 'METHOD',
     });
   }
   // RFC 4791 §4.1: one type of calendar component per resource; VTIMEZONE is the only exception.
-  for (const sub of cal.getAllSubcomponents()) {
-    if (sub.name !== main && sub.name !== 'vtimezone') {
-      const hint = sub.name === 'vevent' ? ' (events belong in a calendar collection)' : sub.name === 'vtodo' ? ' (tasks belong in a tasks collection)' : '';
-      fail('invalid_icalendar', `a ${kind} item holds only ${MAIN} and VTIMEZONE components, found ${sub.name.toUpperCase()}${hint}`, {
-        component: sub.name.toUpperCase(),
+  for (const sub of subcomponents(cal)) {
+    const name = sub[0];
+    if (name !== main && name !== 'vtimezone') {
+      const hint = name === 'vevent' ? ' (events belong in a calendar collection)' : name === 'vtodo' ? ' (tasks belong in a tasks collection)' : '';
+      fail('invalid_icalendar', `a ${kind} item holds only ${MAIN} and VTIMEZONE components, found ${name.toUpperCase()}${hint}`, {
+        component: name.toUpperCase(),
       });
     }
     checkNesting(sub);
   }
-  for (const tz of cal.getAllSubcomponents('vtimezone')) {
+  for (const tz of subcomponents(cal, 'vtimezone')) {
     // RFC 5545 §3.6.5: "tzid" is REQUIRED in VTIMEZONE.
-    if (tz.getAllProperties('tzid').length !== 1) fail('invalid_icalendar', 'a VTIMEZONE needs exactly one TZID (RFC 5545 §3.6.5)', { component: 'VTIMEZONE' });
+    if (properties(tz, 'tzid').length !== 1) fail('invalid_icalendar', 'a VTIMEZONE needs exactly one TZID (RFC 5545 §3.6.5)', { component: 'VTIMEZONE' });
   }
 
-  const items = cal.getAllSubcomponents(main);
+  const items = subcomponents(cal, main);
   if (items.length === 0) fail('invalid_icalendar', `${what} contains no ${MAIN}`);
   const uid = checkOneUid(items, MAIN, id);
   checkRecurrenceSet(items, MAIN, uid);
@@ -68,23 +70,23 @@ export function validateICalendar(kind: 'calendar' | 'tasks', id: string, text: 
 }
 
 /** RFC 5545 §3.6.1/§3.6.2: VALARM (and extension components) nest in VEVENT/VTODO; calendar components do not. */
-function checkNesting(top: IcalComponent): void {
-  const pending = [...top.getAllSubcomponents()];
+function checkNesting(top: JcalComponent): void {
+  const pending = [...subcomponents(top)];
   for (let c = pending.pop(); c !== undefined; c = pending.pop()) {
-    if (TOP_LEVEL_ONLY.has(c.name)) {
-      fail('invalid_icalendar', `${c.name.toUpperCase()} is nested inside ${top.name.toUpperCase()}; it may only appear directly in VCALENDAR`, {
-        component: c.name.toUpperCase(),
+    if (TOP_LEVEL_ONLY.has(c[0])) {
+      fail('invalid_icalendar', `${c[0].toUpperCase()} is nested inside ${top[0].toUpperCase()}; it may only appear directly in VCALENDAR`, {
+        component: c[0].toUpperCase(),
       });
     }
-    pending.push(...c.getAllSubcomponents());
+    pending.push(...subcomponents(c));
   }
 }
 
 /** RFC 5545 §3.8.4.7: UID is required, once; RFC 4791 §4.1: all components of a resource share it. */
-function checkOneUid(items: IcalComponent[], MAIN: string, id: string): string {
+function checkOneUid(items: JcalComponent[], MAIN: string, id: string): string {
   const uids = new Set<string>();
   for (const item of items) {
-    const n = item.getAllProperties('uid').length;
+    const n = properties(item, 'uid').length;
     if (n !== 1) fail('invalid_icalendar', `a ${MAIN} has ${n === 0 ? 'no UID' : `${n} UIDs`}; each needs exactly one (RFC 5545 §3.8.4.7)`, { field: 'UID' });
     uids.add(firstValueText(item, 'uid') ?? '');
   }
@@ -100,11 +102,11 @@ function checkOneUid(items: IcalComponent[], MAIN: string, id: string): string {
 }
 
 /** At most one master (no RECURRENCE-ID) and distinct RECURRENCE-IDs (RFC 5545 §3.8.4.4). */
-function checkRecurrenceSet(items: IcalComponent[], MAIN: string, uid: string): void {
+function checkRecurrenceSet(items: JcalComponent[], MAIN: string, uid: string): void {
   const seen = new Set<string>();
   let masters = 0;
   for (const item of items) {
-    const rids = item.getAllProperties('recurrence-id');
+    const rids = properties(item, 'recurrence-id');
     if (rids.length > 1) fail('invalid_icalendar', `a ${MAIN} with UID "${uid}" has ${rids.length} RECURRENCE-IDs; at most one is allowed`, { field: 'RECURRENCE-ID' });
     if (rids.length === 0) {
       masters++;
@@ -113,7 +115,7 @@ function checkRecurrenceSet(items: IcalComponent[], MAIN: string, uid: string): 
       }
       continue;
     }
-    const key = JSON.stringify([rids[0].getParameter('tzid') ?? null, firstValueText(item, 'recurrence-id')]);
+    const key = JSON.stringify([rids[0][1].tzid ?? null, firstValueText(item, 'recurrence-id')]);
     if (seen.has(key)) {
       fail('invalid_icalendar', `UID "${uid}" has two ${MAIN}s with RECURRENCE-ID ${firstValueText(item, 'recurrence-id')}`, { field: 'RECURRENCE-ID' });
     }
@@ -126,13 +128,13 @@ function checkRecurrenceSet(items: IcalComponent[], MAIN: string, uid: string): 
  * occur in the same eventprop", and DTEND has the value type of DTSTART (§3.8.2.2).
  * §3.6.2: a VTODO's DTSTART is optional; DUE and DURATION are exclusive and DURATION needs DTSTART.
  */
-function checkTiming(item: IcalComponent, MAIN: string, uid: string): void {
+function checkTiming(item: JcalComponent, MAIN: string, uid: string): void {
   const where = `${MAIN} "${uid}"`;
-  const count = (name: string) => item.getAllProperties(name).length;
+  const count = (name: string) => properties(item, name).length;
   for (const name of ['dtstart', 'dtend', 'due', 'duration']) {
     if (count(name) > 1) fail('invalid_icalendar', `${where} has ${count(name)} ${name.toUpperCase()} properties; at most one is allowed`, { field: name.toUpperCase() });
   }
-  const start = item.getFirstProperty('dtstart');
+  const start = firstProperty(item, 'dtstart');
   if (MAIN === 'VEVENT' && start === null) fail('invalid_icalendar', `${where} has no DTSTART (RFC 5545 §3.6.1)`, { field: 'DTSTART' });
   const end = MAIN === 'VEVENT' ? 'dtend' : 'due';
   const END = end.toUpperCase();
@@ -142,11 +144,11 @@ function checkTiming(item: IcalComponent, MAIN: string, uid: string): void {
   if (MAIN === 'VTODO' && count('duration') > 0 && start === null) {
     fail('invalid_icalendar', `${where} has DURATION but no DTSTART (RFC 5545 §3.6.2)`, { field: 'DTSTART' });
   }
-  const endProp = item.getFirstProperty(end);
-  if (start !== null && endProp !== null && start.type !== endProp.type) {
+  const endProp = firstProperty(item, end);
+  if (start !== null && endProp !== null && start[2] !== endProp[2]) {
     fail(
       'invalid_icalendar',
-      `${where}: ${END} is a ${endProp.type.toUpperCase()} but DTSTART is a ${start.type.toUpperCase()}; they must have the same value type (RFC 5545 §3.8.2.2, §3.8.2.3)`,
+      `${where}: ${END} is a ${endProp[2].toUpperCase()} but DTSTART is a ${start[2].toUpperCase()}; they must have the same value type (RFC 5545 §3.8.2.2, §3.8.2.3)`,
       { field: END },
     );
   }
