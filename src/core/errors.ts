@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   restore_out_of_range: 'The requested point in time is older than the kept history; restore it from a backup.',
   restoring: 'This data is being restored from backup; retry after the given time.',
   unavailable: 'The store is unavailable; retry.',
+  storage_full: "The server's disk is full: the write was refused and changed nothing; retry once the operator frees space.",
   internal: 'An unexpected error; nothing was changed by the failing operation.',
   // DAV (CalDAV/CardDAV/WebDAV) codes, see docs/dav-clients.md.
   invalid_xml: 'The DAV request body is not well-formed XML, or not the XML the method expects.',
@@ -76,4 +77,22 @@ export function fail(code: ErrorCode, message: string, details?: Record<string, 
 
 export function isKeepsakeError(e: unknown): e is KeepsakeError {
   return e instanceof KeepsakeError;
+}
+
+/** Error codes of a full disk: the OS (ENOSPC, EDQUOT), SQLite (SQLITE_FULL), PostgreSQL (53100 disk_full). */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
+
+/**
+ * The error as a KeepsakeError when it is one or when it (or its cause) says the disk is full;
+ * otherwise null. Transports call this before falling back to `internal`.
+ */
+export function asKeepsakeError(e: unknown): KeepsakeError | null {
+  if (isKeepsakeError(e)) return e;
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && DISK_FULL_CODES.has(code)) {
+      return new KeepsakeError('storage_full', `the server's disk is full (${code}); the write changed nothing — retry once space is freed`, { cause: e });
+    }
+  }
+  return null;
 }

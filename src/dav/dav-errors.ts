@@ -1,6 +1,6 @@
 // The DAV transport's one error path: domain codes to a status and a DAV:error body naming the precondition.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, isKeepsakeError } from '../core/errors.js';
+import { asKeepsakeError, type ErrorCode, isKeepsakeError } from '../core/errors.js';
 import { statusOf } from '../http/error-mapper.js';
 import { document, element, escapeXml, NS } from './xml.js';
 
@@ -17,7 +17,8 @@ const PRECONDITION: Partial<Record<ErrorCode, [string, string]>> = {
 };
 
 /** Writes the error as a DAV response; anything not a KeepsakeError is an internal error (logged). */
-export function sendDavError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function sendDavError(raw: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const err = asKeepsakeError(raw) ?? raw;
   let code: ErrorCode = 'internal';
   let message = 'unexpected server error; the failing operation changed nothing';
   let status = 500;

@@ -1,6 +1,6 @@
 // The HTTP transport's one error path: domain codes and framework errors to status + JSON body.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, isKeepsakeError } from '../core/errors.js';
+import { asKeepsakeError, type ErrorCode } from '../core/errors.js';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -34,6 +34,7 @@ const STATUS: Record<ErrorCode, number> = {
   restore_out_of_range: 422,
   restoring: 503,
   unavailable: 503,
+  storage_full: 507, // RFC 4918 §11.5 Insufficient Storage
   internal: 500,
   // DAV codes (src/dav/dav-errors.ts adds the DAV:error bodies).
   invalid_xml: 400,
@@ -51,12 +52,13 @@ export function statusOf(code: ErrorCode): number {
 
 /** Maps any error to `{ error: { code, message, details? } }` with the right status. */
 export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  if (isKeepsakeError(err)) {
-    const status = STATUS[err.code];
-    if (typeof err.details?.retryAfter === 'number') reply.header('retry-after', String(err.details.retryAfter));
-    if (err.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="keepsake", Basic realm="keepsake"');
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    reply.status(status).send({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+  const known = asKeepsakeError(err); // a KeepsakeError, or a full disk seen as one
+  if (known) {
+    const status = STATUS[known.code];
+    if (typeof known.details?.retryAfter === 'number') reply.header('retry-after', String(known.details.retryAfter));
+    if (known.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="keepsake", Basic realm="keepsake"');
+    if (status >= 500) request.log.error({ err: known }, 'request failed');
+    reply.status(status).send({ error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) } });
     return;
   }
   const fe = err as FastifyError;
