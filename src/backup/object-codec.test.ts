@@ -1,6 +1,6 @@
 // Object codec: round trips, and every kind of damage is caught and named.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { BackupError } from './backup-error.js';
 import { checkObject, decodeObject, encodeObject, HEADER_BYTES } from './object-codec.js';
@@ -36,6 +36,22 @@ describe('object codec', () => {
     assert.throws(() => decodeObject('users/a/seg/1', bytes, randomBytes(32)), corrupt('users/a/seg/1'));
     assert.throws(() => decodeObject('users/a/seg/1', bytes, null), (e: unknown) => e instanceof BackupError && e.code === 'backup_key_required');
     assert.ok(!bytes.includes(Buffer.from('hello')), 'no plaintext in an encrypted object');
+  });
+
+  it('reads format 1 objects (checksum over the body itself) and names damage in them', () => {
+    const head = Buffer.alloc(16);
+    Buffer.from('KSBK').copy(head);
+    head[4] = 1;
+    head[5] = 5; // blob
+    head.writeBigUInt64BE(BigInt(payload.length), 8);
+    const v1 = Buffer.concat([head, createHash('sha256').update(head).update(payload).digest(), payload]);
+    assert.equal(checkObject('blobs/x', v1).format, 1);
+    assert.deepEqual(decodeObject('blobs/x', v1, null, 'blob'), payload);
+    for (const at of [4 + 1, 20, HEADER_BYTES + 3]) {
+      const bad = Buffer.from(v1);
+      bad[at] ^= 0x01;
+      assert.throws(() => decodeObject('blobs/x', bad, null), corrupt('blobs/x'), `byte ${at}`);
+    }
   });
 
   it('refuses a newer format and the wrong object type', () => {

@@ -1,13 +1,17 @@
 // The byte format of every backup object: a 48-byte header (magic, version, type, flags, length,
 // checksum) followed by the body, optionally gzip-compressed and AES-256-GCM encrypted.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hash, randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BackupError } from './backup-error.js';
 
 /** `KSBK`: every Keepsake backup object starts with these four bytes. */
 export const OBJECT_MAGIC = Buffer.from('KSBK', 'ascii');
-/** The object format this code writes; it reads every version up to this one. */
-export const OBJECT_FORMAT = 1;
+/**
+ * The object format this code writes; it reads every version up to this one. Format 1's checksum
+ * is SHA-256(header bytes 0..16 ‖ body); format 2's is SHA-256(header bytes 0..16 ‖ SHA-256(body)),
+ * so a reader that needs the body's own hash anyway (a photo, named by it) hashes the bytes once.
+ */
+export const OBJECT_FORMAT = 2;
 export const HEADER_BYTES = 48;
 
 /** What an object holds (byte 5 of the header). */
@@ -37,7 +41,7 @@ export interface EncodeOptions {
 /**
  * Encodes `payload` as an object named `name`. Layout (big-endian):
  * `0..4 magic · 4 format · 5 type · 6 flags · 7 reserved(0) · 8..16 body length ·
- * 16..48 SHA-256 of (header bytes 0..16 ‖ body) · 48.. body`.
+ * 16..48 SHA-256 of (header bytes 0..16 ‖ SHA-256(body)) · 48.. body`.
  * Body = payload, gzipped if flag 1, then if flag 2 `iv(12) ‖ AES-256-GCM ciphertext ‖ tag(16)`
  * with the object name and header bytes 0..16 as additional authenticated data, so an object
  * cannot be moved to another name undetected.
@@ -66,8 +70,15 @@ export function encodeObject(name: string, type: ObjectTypeName, payload: Uint8A
   } else {
     head.writeBigUInt64BE(BigInt(body.length), 8);
   }
-  const sum = createHash('sha256').update(head).update(body).digest();
+  const sum = checksum(head, sha256(body));
   return Buffer.concat([head, sum, body]);
+}
+
+const sha256 = (bytes: Uint8Array): Buffer => hash('sha256', bytes, 'buffer');
+
+/** Format 2 checksum: SHA-256 of the first 16 header bytes and the body's SHA-256. */
+function checksum(head: Uint8Array, bodyHash: Uint8Array): Buffer {
+  return createHash('sha256').update(head).update(bodyHash).digest();
 }
 
 /** What {@link readHeader} found. */
@@ -77,6 +88,8 @@ export interface ObjectHeader {
   compressed: boolean;
   encrypted: boolean;
   bodyLength: number;
+  /** SHA-256 of the body, when the checksum check computed it (format 2). */
+  bodyHash?: Buffer;
 }
 
 /**
@@ -99,9 +112,12 @@ export function checkObject(name: string, bytes: Uint8Array): ObjectHeader {
   if (!typeName) throw corrupt(`unknown object type ${buf[5]}`);
   const bodyLength = Number(buf.readBigUInt64BE(8));
   if (buf.length !== HEADER_BYTES + bodyLength) throw corrupt(`length ${buf.length - HEADER_BYTES} bytes, header says ${bodyLength} (truncated or extended)`);
-  const sum = createHash('sha256').update(buf.subarray(0, 16)).update(buf.subarray(HEADER_BYTES)).digest();
+  let bodyHash: Buffer | undefined;
+  let sum: Buffer;
+  if (format === 1) sum = createHash('sha256').update(buf.subarray(0, 16)).update(buf.subarray(HEADER_BYTES)).digest();
+  else sum = checksum(buf.subarray(0, 16), (bodyHash = sha256(buf.subarray(HEADER_BYTES))));
   if (!sum.equals(buf.subarray(16, HEADER_BYTES))) throw corrupt('checksum mismatch');
-  return { format, type: typeName, compressed: (buf[6] & FLAG_GZIP) !== 0, encrypted: (buf[6] & FLAG_AES_GCM) !== 0, bodyLength };
+  return { format, type: typeName, compressed: (buf[6] & FLAG_GZIP) !== 0, encrypted: (buf[6] & FLAG_AES_GCM) !== 0, bodyLength, bodyHash };
 }
 
 /** Checks and decodes an object, returning its payload. `expect` guards against a misplaced object. */

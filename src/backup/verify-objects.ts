@@ -43,8 +43,9 @@ export function checkObjectBytes(item: ObjectToCheck, bytes: Uint8Array | null, 
   try {
     const header = checkObject(name, bytes);
     if (name.startsWith('blobs/')) {
-      const body = decodeCheckedObject(name, bytes, header, key, 'blob');
-      const hex = createHash('sha256').update(body).digest('hex');
+      // A plain photo's body is its bytes: the hash the checksum check took is the one to compare.
+      const plain = header.bodyHash && !header.compressed && !header.encrypted && header.type === 'blob';
+      const hex = plain ? header.bodyHash!.toString('hex') : createHash('sha256').update(decodeCheckedObject(name, bytes, header, key, 'blob')).digest('hex');
       if (!name.endsWith(`/${hex}`)) return { name, bytes: bytes.length, problem: 'photo bytes do not hash to the object name' };
       return { name, bytes: bytes.length };
     }
@@ -75,7 +76,12 @@ const MAX_SHARED_MANIFESTS = 50_000;
  * main thread: on a repository of many small objects this is several times faster than async
  * reads); any other target is read with `get`, a few objects at a time.
  */
-export async function checkAllObjects(repo: BackupRepository, items: ObjectToCheck[], onResult: (r: ObjectCheck) => void, options: { threads?: number } = {}): Promise<void> {
+export async function checkAllObjects(
+  repo: BackupRepository,
+  items: ObjectToCheck[],
+  onResult: (r: ObjectCheck) => void,
+  options: { threads?: number; pool?: WorkerPool } = {},
+): Promise<void> {
   const root = repo.target.localPath();
   const threads = Math.max(1, Math.min(MAX_WORKERS, options.threads ?? availableParallelism()));
   if (root === null || items.length < 64) {
@@ -109,7 +115,12 @@ export async function checkAllObjects(repo: BackupRepository, items: ObjectToChe
     batchBytes += item.size;
   }
   if (batch.length > 0) batches.push(batch);
-  await runPool(root, repo.objectKey(), threads, batches.map((b) => ({ type: 'check', items: b })), onResult);
+  const own = options.pool ? null : new WorkerPool(root, repo.objectKey(), Math.min(threads, batches.length));
+  try {
+    await (options.pool ?? own!).run(batches.map((b) => ({ type: 'check', items: b })), onResult);
+  } finally {
+    await own?.close();
+  }
 }
 
 /** Work for a verification worker: check named objects, or walk directories and check every file in them. */
@@ -121,46 +132,76 @@ export interface WorkerResults {
   verdicts: UserVerdict[];
 }
 
-/** Runs `tasks` on worker threads reading the directory `root`, two tasks in flight per worker. */
-async function runPool(
-  root: string,
-  key: Buffer | null,
-  threads: number,
-  tasks: WorkerTask[],
-  onResult: (r: ObjectCheck) => void,
-  onTask?: (results: ObjectCheck[], verdicts: UserVerdict[]) => void,
-): Promise<void> {
-  if (tasks.length === 0) return;
-  const workers = Array.from({ length: Math.min(threads, tasks.length) }, () => new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { root, key } }));
-  let next = 0;
-  try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            let inFlight = 0;
-            const send = () => {
-              // Two tasks per worker keep it busy while the main thread takes the results of one.
-              while (inFlight < 2 && next < tasks.length) {
-                w.postMessage(tasks[next++]);
-                inFlight++;
-              }
-              if (inFlight === 0) resolve();
-            };
-            w.on('message', ({ results, verdicts }: WorkerResults) => {
-              inFlight--;
-              for (const r of results) onResult(r);
-              onTask?.(results, verdicts);
-              send();
-            });
-            w.on('error', reject);
-            w.on('exit', (code) => (inFlight > 0 || next < tasks.length) && reject(new Error(`verification worker exited with code ${code}`)));
-            send();
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+type TaskHandler = { onResults(m: WorkerResults): void; onError(e: unknown): void };
+
+/**
+ * Verification worker threads reading the directory `root`: tasks from every `run` go through one
+ * queue in order, two in flight per worker (it reads the next while the main thread takes the
+ * results of one). One pool serves a whole verification, so the photo pass starts on the same
+ * threads the moment the small objects are done.
+ */
+class WorkerPool {
+  private readonly workers: Worker[];
+  private readonly queue: Array<{ task: WorkerTask; handler: TaskHandler }> = [];
+  private readonly inFlight: Array<Array<TaskHandler>>;
+  private failed: unknown = null;
+
+  constructor(root: string, key: Buffer | null, threads: number) {
+    this.workers = Array.from({ length: threads }, () => new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { root, key } }));
+    this.inFlight = this.workers.map(() => []);
+    this.workers.forEach((w, i) => {
+      w.on('message', (m: WorkerResults) => {
+        this.inFlight[i].shift()?.onResults(m);
+        this.feed(i);
+      });
+      const fail = (e: unknown) => {
+        this.failed ??= e;
+        for (const h of this.inFlight[i].splice(0)) h.onError(e);
+        for (const q of this.queue.splice(0)) q.handler.onError(e);
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => this.inFlight[i].length > 0 && fail(new Error(`verification worker exited with code ${code}`)));
+    });
+  }
+
+  /** Runs `tasks`; resolves once every one of them came back. */
+  run(tasks: WorkerTask[], onResult: (r: ObjectCheck) => void, onTask?: (results: ObjectCheck[], verdicts: UserVerdict[]) => void): Promise<void> {
+    if (tasks.length === 0) return Promise.resolve();
+    if (this.failed !== null) return Promise.reject(this.failed);
+    return new Promise<void>((resolve, reject) => {
+      let left = tasks.length;
+      let settled = false;
+      const handler: TaskHandler = {
+        onResults: ({ results, verdicts }) => {
+          for (const r of results) onResult(r);
+          onTask?.(results, verdicts);
+          if (--left === 0 && !settled) {
+            settled = true;
+            resolve();
+          }
+        },
+        onError: (e) => {
+          if (!settled) {
+            settled = true;
+            reject(e);
+          }
+        },
+      };
+      for (const task of tasks) this.queue.push({ task, handler });
+      for (let i = 0; i < this.workers.length; i++) this.feed(i);
+    });
+  }
+
+  private feed(i: number): void {
+    while (this.inFlight[i].length < 2 && this.queue.length > 0) {
+      const { task, handler } = this.queue.shift()!;
+      this.inFlight[i].push(handler);
+      this.workers[i].postMessage(task);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
 
@@ -192,33 +233,36 @@ export async function startObjectPass(
   const root = repo.target.localPath();
   const threads = Math.max(1, Math.min(MAX_WORKERS, options.threads ?? availableParallelism()));
   const isBlob = (name: string) => name.startsWith('blobs/');
-  let listing: BackupObjectInfo[];
-  let smallDone: Promise<void>;
-  let blobs: BackupObjectInfo[];
   if (root === null) {
-    listing = await repo.listNames('');
-    blobs = listing.filter((o) => isBlob(o.name));
-    smallDone = checkAllObjects(repo, listing.filter((o) => !isBlob(o.name) && o.name !== names.config).map((o) => ({ ...o, decode: true })), onResult, { threads });
-  } else {
-    blobs = await repo.listNames('blobs/');
-    const { tasks, rootFiles } = walkTasks(root, options.restore === true);
-    const found: BackupObjectInfo[] = [...rootFiles, ...blobs];
-    smallDone = runPool(
-      root,
-      repo.objectKey(),
-      threads,
-      tasks,
-      (r) => {
-        found.push({ name: r.name, size: r.size ?? r.bytes });
-        onResult(r);
-      },
-      onTask,
-    );
-    listing = found;
+    const listing = await repo.listNames('');
+    const blobs = listing.filter((o) => isBlob(o.name));
+    await checkAllObjects(repo, listing.filter((o) => !isBlob(o.name) && o.name !== names.config).map((o) => ({ ...o, decode: true })), onResult, { threads });
+    const done = options.checkBlobs ? checkAllObjects(repo, blobs.map((o) => ({ ...o, decode: false })), onResult, { threads }) : Promise.resolve();
+    return { listing, done };
   }
-  await smallDone;
-  if (root !== null) listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const done = options.checkBlobs ? checkAllObjects(repo, blobs.map((o) => ({ ...o, decode: false })), onResult, { threads }) : Promise.resolve();
+  const blobs = await repo.listNames('blobs/');
+  const { tasks, rootFiles } = walkTasks(root, options.restore === true);
+  const listing: BackupObjectInfo[] = [...rootFiles, ...blobs];
+  const pool = new WorkerPool(root, repo.objectKey(), threads);
+  const smallDone = pool.run(
+    tasks,
+    (r) => {
+      listing.push({ name: r.name, size: r.size ?? r.bytes });
+      onResult(r);
+    },
+    onTask,
+  );
+  // Queued behind the small objects on the same threads: they start the moment those are done.
+  const blobsDone = options.checkBlobs ? checkAllObjects(repo, blobs.map((o) => ({ ...o, decode: false })), onResult, { threads, pool }) : Promise.resolve();
+  const done = Promise.all([smallDone, blobsDone]).then(() => {}).finally(() => pool.close());
+  done.catch(() => {}); // awaited by the caller later; not an unhandled rejection meanwhile
+  try {
+    await smallDone;
+  } catch (e) {
+    await done.catch(() => {});
+    throw e;
+  }
+  listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { listing, done };
 }
 
