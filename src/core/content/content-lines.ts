@@ -29,6 +29,8 @@ export const MAX_COMPONENT_DEPTH = 8;
  * physical line that starts with a space or tab continues the previous one. Bare LF is accepted
  * as a line break, as ical.js does. Blank lines are skipped.
  */
+const NOT_BLANK = /\S/;
+
 export function contentLines(text: string): ContentLine[] {
   const lines: ContentLine[] = [];
   let pos = 0;
@@ -43,7 +45,7 @@ export function contentLines(text: string): ContentLine[] {
     if ((body.startsWith(' ') || body.startsWith('\t')) && last !== undefined) {
       last.text += body.slice(1);
       last.end = next;
-    } else if (body.trim() !== '') {
+    } else if (NOT_BLANK.test(body)) {
       lines.push({ text: body, start: pos, end: next, lineNumber: physical });
     }
     pos = next;
@@ -53,6 +55,9 @@ export function contentLines(text: string): ContentLine[] {
 
 /** `BEGIN`/`END` and the component name when the line is one (ical.js only treats `NAME:` without parameters so). */
 function beginOrEnd(line: string): { kind: 'begin' | 'end'; name: string } | null {
+  // Most lines start with neither letter: skip the regular expression for them.
+  const first = line.charCodeAt(0) | 0x20;
+  if (first !== 0x62 /* b */ && first !== 0x65 /* e */) return null;
   const m = /^(begin|end):(.*)$/i.exec(line);
   if (!m) return null;
   return { kind: m[1].toLowerCase() as 'begin' | 'end', name: m[2].trim().toLowerCase() };
