@@ -77,6 +77,20 @@ describe('GroupCommit', () => {
     assert.deepEqual(order, ['write', 'read']);
   });
 
+  it('answers unsettled reads at once and settled() only once what they saw is durable', async () => {
+    let acknowledged = false;
+    const w = sut.write(insert('a')).then(() => (acknowledged = true));
+    await new Promise((r) => setImmediate(r)); // the group has committed; its fsync runs on the threadpool
+    // The fsync's callback cannot run before these microtasks: the unsettled read sees the commit first.
+    assert.deepEqual(await sut.readUnsettled(values), ['a']);
+    assert.equal(acknowledged, false);
+    await sut.settled();
+    // settled() resolved from the fsync that acknowledges the write: by the next turn it is acknowledged.
+    await new Promise((r) => setImmediate(r));
+    assert.equal(acknowledged, true);
+    await w;
+  });
+
   it('refuses writes after close', async () => {
     await sut.close();
     await assert.rejects(sut.write(insert('a')), { code: 'unavailable' });

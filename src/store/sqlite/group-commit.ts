@@ -109,6 +109,27 @@ export class GroupCommit {
     return value;
   }
 
+  /**
+   * Runs a read now and resolves at once, possibly with commits that are not durable yet: for a
+   * caller that writes next (its acknowledgement waits for an fsync covering everything it read)
+   * or waits for `settled()` before revealing anything it derived (see `ReadOptions`).
+   */
+  readUnsettled<T>(run: () => T): Promise<T> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const value = run();
+    // Commits of other connections seen here must be covered by the next fsync too.
+    this.noteOtherConnections();
+    return Promise.resolve(value);
+  }
+
+  /** Resolves once everything committed (or seen committed) so far is durable. */
+  settled(): Promise<void> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    return this.sync.whenDurable();
+  }
+
   /** Flushes queued writes and waits until they are durable; later calls are refused. */
   async close(): Promise<void> {
     this.flush();
