@@ -34,8 +34,9 @@ export interface DurabilityStats {
  *    failed call leaves nothing behind.
  * 3. The database runs `journal_mode=WAL, synchronous=NORMAL`, so COMMIT only write()s the frames
  *    to the `-wal` file (no fsync on the event loop). `WalSync` then fsyncs that file on the
- *    threadpool; the group's promises settle only after that fsync, in commit order. While one
- *    fsync runs, the next groups commit and wait for the next fsync.
+ *    threadpool; the group's promises settle only after that fsync, in commit order. While
+ *    syncs run, the next groups commit and each starts a sync of its own, up to
+ *    `MAX_SYNCS_IN_FLIGHT`; groups beyond that share the next one.
  *
  * Why this is sound. SQLite documents NORMAL in WAL mode as: "the WAL file is synchronized
  * before each checkpoint and the database file is synchronized after each completed checkpoint
