@@ -91,6 +91,19 @@ describe('GroupCommit', () => {
     await w;
   });
 
+  it('acknowledges groups whose syncs overlap in commit order, each once durable', async () => {
+    const order: string[] = [];
+    const writes: Array<Promise<unknown>> = [];
+    for (const v of ['a', 'b', 'c', 'd', 'e']) {
+      writes.push(sut.write(insert(v)).then(() => order.push(v)));
+      await new Promise((r) => setImmediate(r)); // one group each, its sync started before the next commits
+    }
+    await Promise.all(writes);
+    assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(values(), ['a', 'b', 'c', 'd', 'e']);
+    assert.ok(sut.stats().fsyncs >= 2, `fsyncs ${sut.stats().fsyncs}`);
+  });
+
   it('refuses writes after close', async () => {
     await sut.close();
     await assert.rejects(sut.write(insert('a')), { code: 'unavailable' });
