@@ -1,11 +1,13 @@
 // CardDAV benchmark: the same workload against Keepsake (SQLite) and Radicale, both on loopback.
-// Run: npx tsc -p . && node dist/bench/carddav.bench.js [--puts N] [--radicale-puts N] [--contacts N]
+// Run: npx tsc -p . && node dist/bench/carddav.bench.js [--puts N] [--radicale-puts N] [--contacts N] [--systems keepsake,radicale]
+// Both systems are driven by the same client: undici with keep-alive connections (one per client).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, request as undiciRequest } from 'undici';
 import { cli, startServer } from './server-process.js';
 
 interface Target {
@@ -19,6 +21,8 @@ interface Target {
   /** Puts `n` contacts into a book quickly, outside the timed part (Radicale: files on disk). */
   seed(name: string, n: number): Promise<void>;
   stop(): Promise<void>;
+  /** Group-commit counters of the server (Keepsake: fsyncs and write calls so far), when it has them. */
+  durability?(): Promise<{ fsyncs: number; writes: number }>;
 }
 
 interface Figures {
@@ -28,6 +32,14 @@ interface Figures {
   put1MeanMs: number;
   puts8: number;
   put8PerSec: number;
+  /** Store write calls per WAL fsync during the PUT runs (Keepsake only): how well clients share fsyncs. */
+  put1WritesPerFsync: number | null;
+  /** CPU time (user + system) of the server process per PUT, 1 and 8 clients: robust to a busy machine, unlike PUT/s. */
+  put1ServerCpuMs: number;
+  put8ServerCpuMs: number;
+  /** CPU time of this benchmark process (the client) per PUT with 8 clients. */
+  put8ClientCpuMs: number;
+  put8WritesPerFsync: number | null;
   initialSyncMs: number;
   multiget1000Ms: number;
   incrementalSyncMs: number;
@@ -42,16 +54,41 @@ const opt = (name: string, def: number) => {
 const PUTS = opt('--puts', 10_000);
 const RADICALE_PUTS = opt('--radicale-puts', 1_000);
 const CONTACTS = opt('--contacts', 10_000);
+const SYSTEMS = (args.includes('--systems') ? args[args.indexOf('--systems') + 1] : 'keepsake,radicale').split(',');
+
+/** Keep-alive connections, like a DAV client's; at most one request at a time on each. */
+const agent = new Agent({ connections: 16, pipelining: 1, keepAliveTimeout: 60_000 });
 
 function card(uid: string, n: number): string {
   return `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:${uid}\r\nFN:Person ${n}\r\nN:${n};Person;;;\r\nEMAIL;TYPE=home:person${n}@example.org\r\nTEL;TYPE=cell:+44 20 7946 ${String(n % 10000).padStart(4, '0')}\r\nEND:VCARD\r\n`;
 }
 
 async function request(method: string, url: string, auth: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
-  const res = await fetch(url, { method, headers: { authorization: auth, ...headers }, body });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${text.slice(0, 300)}`);
-  return { status: res.status, text };
+  const res = await undiciRequest(url, { method: method as 'PUT', headers: { authorization: auth, ...headers }, body, dispatcher: agent });
+  const text = await res.body.text();
+  if (res.statusCode >= 400) throw new Error(`${method} ${url}: ${res.statusCode} ${text.slice(0, 300)}`);
+  return { status: res.statusCode, text };
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  // Fields 14 and 15 of /proc/PID/stat, after the parenthesised command name.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs `run` and measures write calls per fsync (null when the server does not say) and server and client CPU. */
+async function measured<T>(t: Target, run: () => Promise<T>): Promise<{ value: T; writesPerFsync: number | null; serverCpuS: number; clientCpuS: number }> {
+  const before = await t.durability?.();
+  const cpu0 = cpuSeconds(t.pid);
+  const client0 = process.cpuUsage();
+  const value = await run();
+  const client = process.cpuUsage(client0);
+  const serverCpuS = cpuSeconds(t.pid) - cpu0;
+  const after = await t.durability?.();
+  const clientCpuS = (client.user + client.system) / 1e6;
+  if (!before || !after || after.fsyncs === before.fsyncs) return { value, writesPerFsync: null, serverCpuS, clientCpuS };
+  return { value, writesPerFsync: (after.writes - before.writes) / (after.fsyncs - before.fsyncs), serverCpuS, clientCpuS };
 }
 
 async function puts(t: Target, book: string, total: number, clients: number, prefix = 'c'): Promise<{ perSec: number; meanMs: number }> {
@@ -93,8 +130,8 @@ async function workload(t: Target, putCount: number): Promise<Figures> {
   await t.makeBook('put8');
   await t.makeBook('big');
   await puts(t, 'put1', 20, 1, 'warm'); // warm-up
-  const p1 = await puts(t, 'put1', putCount, 1);
-  const p8 = await puts(t, 'put8', putCount, 8);
+  const p1 = await measured(t, () => puts(t, 'put1', putCount, 1));
+  const p8 = await measured(t, () => puts(t, 'put8', putCount, 8));
   await t.seed('big', CONTACTS);
   const big = t.book('big');
   await request('REPORT', big, t.auth, SYNC(''), { depth: '1', 'content-type': 'application/xml' }); // warm caches
@@ -114,10 +151,15 @@ async function workload(t: Target, putCount: number): Promise<Figures> {
   return {
     system: t.name,
     puts1: putCount,
-    put1PerSec: p1.perSec,
-    put1MeanMs: p1.meanMs,
+    put1PerSec: p1.value.perSec,
+    put1MeanMs: p1.value.meanMs,
     puts8: putCount,
-    put8PerSec: p8.perSec,
+    put8PerSec: p8.value.perSec,
+    put1WritesPerFsync: p1.writesPerFsync,
+    put8WritesPerFsync: p8.writesPerFsync,
+    put1ServerCpuMs: (1000 * p1.serverCpuS) / putCount,
+    put8ServerCpuMs: (1000 * p8.serverCpuS) / putCount,
+    put8ClientCpuMs: (1000 * p8.clientCpuS) / putCount,
     initialSyncMs: initial.ms,
     multiget1000Ms: multiget.ms,
     incrementalSyncMs: incremental.ms,
@@ -153,6 +195,11 @@ async function keepsake(dir: string): Promise<Target> {
       }
     },
     stop: () => server.stop(),
+    durability: async () => {
+      const r = await request('GET', `${server.url}/metrics`, auth);
+      const value = (k: string) => Number(new RegExp(`keepsake_store_durability\\{counter="${k}"\\} (\\d+)`).exec(r.text)?.[1] ?? NaN);
+      return { fsyncs: value('fsyncs'), writes: value('writes') };
+    },
   };
   return t;
 }
@@ -217,6 +264,9 @@ function table(rows: Figures[]): void {
     ['PUT/s 1 client', (f) => `${f.put1PerSec.toFixed(0)} (${f.puts1})`],
     ['PUT mean ms', (f) => f.put1MeanMs.toFixed(2)],
     ['PUT/s 8 clients', (f) => `${f.put8PerSec.toFixed(0)} (${f.puts8})`],
+    ['server CPU ms/PUT 1 | 8', (f) => `${f.put1ServerCpuMs.toFixed(2)} | ${f.put8ServerCpuMs.toFixed(2)}`],
+    ['client CPU ms/PUT 8', (f) => f.put8ClientCpuMs.toFixed(2)],
+    ['writes/fsync 1 | 8', (f) => (f.put1WritesPerFsync === null ? '-' : `${f.put1WritesPerFsync.toFixed(2)} | ${f.put8WritesPerFsync?.toFixed(2)}`)],
     [`initial sync ${CONTACTS} ms`, (f) => f.initialSyncMs.toFixed(0)],
     ['multiget 1000 ms', (f) => f.multiget1000Ms.toFixed(0)],
     ['incremental (10) ms', (f) => f.incrementalSyncMs.toFixed(1)],
@@ -230,23 +280,31 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'keepsake-carddav-bench-'));
   const rows: Figures[] = [];
   try {
-    const k = await keepsake(dir);
-    try {
-      rows.push(await workload(k, PUTS));
-    } finally {
-      await k.stop();
+    if (SYSTEMS.includes('keepsake')) {
+      const k = await keepsake(dir);
+      try {
+        rows.push(await workload(k, PUTS));
+      } finally {
+        await k.stop();
+      }
     }
-    const r = await radicale(dir);
-    try {
-      rows.push(await workload(r, RADICALE_PUTS));
-    } finally {
-      await r.stop();
+    if (SYSTEMS.includes('radicale')) {
+      const r = await radicale(dir);
+      try {
+        rows.push(await workload(r, RADICALE_PUTS));
+      } finally {
+        await r.stop();
+      }
     }
     table(rows);
-    const [ks, rad] = rows;
-    console.log(`Keepsake/Radicale: PUT throughput ×${(ks.put1PerSec / rad.put1PerSec).toFixed(1)} (1 client), ×${(ks.put8PerSec / rad.put8PerSec).toFixed(1)} (8 clients); initial sync ×${(rad.initialSyncMs / ks.initialSyncMs).toFixed(1)} faster`);
+    const ks = rows.find((r) => r.system.startsWith('Keepsake'));
+    const rad = rows.find((r) => r.system.startsWith('Radicale'));
+    if (ks && rad) {
+      console.log(`Keepsake/Radicale: PUT throughput ×${(ks.put1PerSec / rad.put1PerSec).toFixed(1)} (1 client), ×${(ks.put8PerSec / rad.put8PerSec).toFixed(1)} (8 clients); initial sync ×${(rad.initialSyncMs / ks.initialSyncMs).toFixed(1)} faster`);
+    }
     await writeFile('bench-carddav-results.json', JSON.stringify({ at: new Date().toISOString(), contacts: CONTACTS, rows }, null, 2) + '\n');
   } finally {
+    await agent.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

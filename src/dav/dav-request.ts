@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../core/accounts/account-service.js';
 import { DavService, type DavDevice, type Preconditions } from '../core/dav/dav-service.js';
-import { fail } from '../core/errors.js';
+import { fail, KeepsakeError } from '../core/errors.js';
 import { PhotoFolders } from '../core/dav/photo-folders.js';
 import { DEFAULT_SYNC_LIMITS } from '../core/sync/sync-service.js';
 import type { User } from '../core/model.js';
@@ -85,17 +85,36 @@ export class DavAuth {
 }
 
 /** Reads the raw body up to `max` bytes; a longer one fails with `body_too_large` and is not kept. */
-export async function readBody(request: FastifyRequest, max: number): Promise<Buffer> {
+export function readBody(request: FastifyRequest, max: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? '0');
-  if (declared > max) fail('body_too_large', `the body is ${declared} bytes; at most ${max} are accepted here`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request.raw) {
-    size += (chunk as Buffer).length;
-    if (size > max) fail('body_too_large', `the body is over ${max} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (declared > max) return Promise.reject(new KeepsakeError('body_too_large', `the body is ${declared} bytes; at most ${max} are accepted here`));
+  const raw = request.raw;
+  if (raw.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  // Plain stream events: an async iterator per request costs more than the small bodies DAV sends.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (error: Error | null) => {
+      raw.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        // Stop keeping it; the error handler drains the rest so the connection stays usable.
+        raw.pause();
+        return done(new KeepsakeError('body_too_large', `the body is over ${max} bytes`));
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => done(null);
+    const onError = (e: Error) => done(e);
+    const onClose = () => {
+      if (!raw.readableEnded) done(new KeepsakeError('invalid_request', 'the connection closed before the whole body arrived'));
+    };
+    raw.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /** Everything a method handler needs. */

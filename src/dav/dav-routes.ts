@@ -72,7 +72,13 @@ export function davRoutes(app: FastifyInstance, { keepsake, auth }: RouteContext
     } catch (e) {
       // Drain an unread body so the connection stays usable for the client's next request.
       if (!request.raw.readableEnded) request.raw.resume();
-      sendDavError(e, request, reply);
+      // An error may reveal what an unsettled read saw (a write's precondition, a name in use):
+      // it is answered only once that is durable, like every other answer.
+      const settled = await dav.settled().then(
+        () => null,
+        (error: unknown) => error,
+      );
+      sendDavError(settled ?? e, request, reply);
     }
     return reply;
   };

@@ -1,6 +1,7 @@
 // Resolving a DAV path to the user's collection or item, checked against the authenticated owner.
 import { fail } from '../core/errors.js';
 import type { Kind } from '../core/kinds.js';
+import type { ReadOptions } from '../core/ports/record-store.js';
 import type { Collection, StoredItem } from '../core/model.js';
 import type { DavRequest } from './dav-request.js';
 import { collectionHref, type DavTarget, encodeSegment, extensionOf, itemIdOf } from './dav-paths.js';
@@ -15,6 +16,7 @@ export const NAME_PROP = clark(NS.keepsake, 'resource-name');
 /** The reverse entry: a pseudo-resource per chosen name (ids never hold control characters) naming its item. */
 const ITEM_PROP = clark(NS.keepsake, 'item-id');
 const nameKey = (name: string) => `\u0001${name}`;
+const UNSETTLED: ReadOptions = { unsettled: true };
 
 /** Records that the client calls item `id` by `name` (both directions, so lookups by name are one read). */
 export async function keepResourceName(req: DavRequest, col: Collection, id: string, name: string): Promise<void> {
@@ -65,11 +67,11 @@ export function checkOwner(req: DavRequest, target: DavTarget = req.target): voi
   if (target.type !== 'root' && target.user !== req.user.name) fail('forbidden', 'this path belongs to another account');
 }
 
-/** The live DAV collection a collection or item path names. */
-export async function collectionOf(req: DavRequest, target: DavTarget = req.target): Promise<Collection> {
+/** The live DAV collection a collection or item path names (`options`: see `ReadOptions`). */
+export async function collectionOf(req: DavRequest, target: DavTarget = req.target, options?: ReadOptions): Promise<Collection> {
   if (target.type !== 'collection' && target.type !== 'item') fail('method_not_allowed', 'this is not a collection');
   checkOwner(req, target);
-  const col = await req.dav.collection(req.user, target.collection);
+  const col = await req.dav.collection(req.user, target.collection, options);
   if (!DAV_KINDS.includes(col.kind)) fail('collection_not_found', `collection "${col.id}" (${col.kind}) is not available over DAV`);
   // Only photo collections hold folders; elsewhere a deeper path names nothing.
   if (target.type === 'item' && target.parents.length > 0 && col.kind !== 'photos') fail('not_found', `${col.kind} collections do not nest: paths are /dav/<user>/<collection>/<resource>`);
@@ -104,9 +106,10 @@ function textExtension(name: string): string | null {
 
 /**
  * What a PUT to a vCard/iCalendar resource writes over: the collection, the item id the name
- * stands for, and that item as stored (tombstones included; null when new). Every read a
- * write needs is issued at once: each store read waits until the commits before it are durable,
- * so reading one after another would queue behind several fsyncs of other clients' writes.
+ * stands for, and that item as stored (tombstones included; null when new). The reads are
+ * unsettled (they do not wait for other clients' commits to be fsynced, see `ReadOptions`): the
+ * PUT's own write is acknowledged only after an fsync that covers everything they saw, and an
+ * error is answered only once `settled()` (dav-routes.ts).
  */
 export async function resourceForWrite(
   req: DavRequest,
@@ -115,10 +118,10 @@ export async function resourceForWrite(
   const ext = textExtension(t.name);
   const guess = ext ? t.name.slice(0, -ext.length) : t.name;
   const [col, direct, own, named] = await Promise.all([
-    collectionOf(req, t),
+    collectionOf(req, t, UNSETTLED),
     req.dav.storedItem(req.user, t.collection, guess),
-    req.dav.properties(req.user, t.collection, guess),
-    req.dav.properties(req.user, t.collection, nameKey(t.name)),
+    req.dav.properties(req.user, t.collection, guess, UNSETTLED),
+    req.dav.properties(req.user, t.collection, nameKey(t.name), UNSETTLED),
   ]);
   const id0 = itemIdOf(col.kind, t.name);
   if (id0 !== guess) {
@@ -129,7 +132,7 @@ export async function resourceForWrite(
   const id = named[ITEM_PROP];
   if (id !== undefined) {
     // A name the client chose: only while the item still calls itself by it (a later PUT may have renamed it).
-    const [item, props] = await Promise.all([req.dav.storedItem(req.user, col.id, id), req.dav.properties(req.user, col.id, id)]);
+    const [item, props] = await Promise.all([req.dav.storedItem(req.user, col.id, id), req.dav.properties(req.user, col.id, id, UNSETTLED)]);
     if (props[NAME_PROP] === t.name && item && !item.deleted) return { col, id, current: item };
   }
   return { col, id: id0, current: direct };

@@ -128,6 +128,7 @@ export function createMetrics(store: RecordStore): HttpMetrics {
       this.set((await stats()).bytes);
     },
   });
+  addDurabilityGauge(registry, store);
   return {
     registry,
     observe(method, route, status, seconds) {
@@ -135,4 +136,22 @@ export function createMetrics(store: RecordStore): HttpMetrics {
       latency.observe({ method, route }, seconds);
     },
   };
+}
+
+/**
+ * How the store groups writes (SQLite: fsyncs, groups, writes; PostgreSQL: commits, calls, ...),
+ * counted since start-up: writes per fsync shows whether concurrent clients share fsyncs.
+ */
+function addDurabilityGauge(registry: Registry, store: RecordStore): void {
+  const source = store as RecordStore & { durabilityStats?: () => object };
+  if (typeof source.durabilityStats !== 'function') return;
+  new Gauge({
+    name: 'keepsake_store_durability',
+    help: 'group commit counters since start-up, by counter (SQLite: fsyncs, groups, writes; PostgreSQL: commits, calls, retries, splits)',
+    labelNames: ['counter'],
+    registers: [registry],
+    collect() {
+      for (const [k, v] of Object.entries(source.durabilityStats!())) if (typeof v === 'number') this.set({ counter: k }, v);
+    },
+  });
 }

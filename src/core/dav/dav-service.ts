@@ -6,7 +6,7 @@ import { contentHash } from '../hash.js';
 import { KINDS, type Kind } from '../kinds.js';
 import type { Collection, StoredItem, User } from '../model.js';
 import type { Clock } from '../ports/clock.js';
-import type { RecordStore, ServerIdentity } from '../ports/record-store.js';
+import type { ReadOptions, RecordStore, ServerIdentity } from '../ports/record-store.js';
 import type { PhotoBlobs } from '../sync/photo-blobs.js';
 import type { SyncService } from '../sync/sync-service.js';
 import { type DavDelete, deletesSince, massDeletionsOf, type MassDeletion, REMEMBER_MS } from './delete-watch.js';
@@ -87,8 +87,8 @@ export class DavService {
   }
 
   /** A live collection; `collection_not_found` otherwise. */
-  async collection(user: User, id: string): Promise<Collection> {
-    const c = await this.store.getCollection(user.id, id);
+  async collection(user: User, id: string, options?: ReadOptions): Promise<Collection> {
+    const c = await this.store.getCollection(user.id, id, options);
     if (!c || c.deletedAt) fail('collection_not_found', `no collection "${id}"`, { collection: id });
     return c;
   }
@@ -105,10 +105,17 @@ export class DavService {
 
   /**
    * The item or tombstone `id` as stored, for a write to base itself on. Unlike `item` it answers
-   * during an online restore too: writes are accepted then.
+   * during an online restore too: writes are accepted then. Read unsettled (see `ReadOptions`):
+   * the write that follows is acknowledged only once everything before it is durable, and an
+   * error is answered only after `settled()` (dav-routes.ts).
    */
   storedItem(user: User, collection: string, id: string): Promise<StoredItem | null> {
-    return this.store.getItem(user.id, collection, id);
+    return this.store.getItem(user.id, collection, id, { unsettled: true });
+  }
+
+  /** Resolves once everything an unsettled read could have seen is durable. */
+  settled(): Promise<void> {
+    return this.store.settled();
   }
 
   /** A live item, or null (tombstones count as absent). */
@@ -279,8 +286,8 @@ export class DavService {
   }
 
   /** DAV properties of a collection (`resource` '') or item. */
-  properties(user: User, collection: string, resource: string): Promise<Record<string, string>> {
-    return this.store.getDavProperties(user.id, collection, resource);
+  properties(user: User, collection: string, resource: string, options?: ReadOptions): Promise<Record<string, string>> {
+    return this.store.getDavProperties(user.id, collection, resource, options);
   }
 
   /** DAV properties of every resource in a collection that has any. */

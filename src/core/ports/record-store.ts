@@ -84,6 +84,17 @@ export interface StoreStats {
 }
 
 /**
+ * How a read is answered. By default a read resolves only once everything it could have seen is
+ * durable, so no one is shown a write a power cut could still take back. `unsettled: true` answers
+ * at once, possibly with commits not yet durable: only for a caller about to write (its write's
+ * acknowledgement waits for everything before it) that waits for `settled()` before telling anyone
+ * anything else it derived from the read (an error, a precondition failure).
+ */
+export interface ReadOptions {
+  unsettled?: boolean;
+}
+
+/**
  * Durable storage of everything except photo bytes.
  *
  * Contract (checked by `describeRecordStore` in src/store/contract/record-store.contract.ts):
@@ -136,7 +147,7 @@ export interface RecordStore {
 
   /** Throws `collection_exists` if the user already has a collection with that id (even deleted). */
   createCollection(userId: string, collection: NewCollection, now: string): Promise<Collection>;
-  getCollection(userId: string, id: string): Promise<Collection | null>;
+  getCollection(userId: string, id: string, options?: ReadOptions): Promise<Collection | null>;
   /** Ordered by creation time then id; soft-deleted ones only when asked. */
   listCollections(userId: string, options?: { includeDeleted?: boolean }): Promise<Collection[]>;
   /** Throws `collection_not_found`. */
@@ -144,7 +155,7 @@ export interface RecordStore {
 
   /** See the contract above. One outcome per change, in order. */
   applyChanges(userId: string, changes: PreparedChange[], now: string): Promise<ChangeOutcome[]>;
-  getItem(userId: string, collection: string, id: string): Promise<StoredItem | null>;
+  getItem(userId: string, collection: string, id: string, options?: ReadOptions): Promise<StoredItem | null>;
   /** Items and tombstones with version > `afterSeq`, ascending by version, at most `limit`. */
   listChanges(userId: string, afterSeq: number, limit: number): Promise<StoredItem[]>;
   /** Items of a collection ascending by id after `afterId`, at most `limit`; tombstones only if asked. */
@@ -188,7 +199,7 @@ export interface RecordStore {
    * (`resource` = '') or of one item (`resource` = item id): property name (`{ns}name`) to XML
    * text. `{}` when none. Properties outlive nothing: they are data about the DAV view only.
    */
-  getDavProperties(userId: string, collection: string, resource: string): Promise<Record<string, string>>;
+  getDavProperties(userId: string, collection: string, resource: string, options?: ReadOptions): Promise<Record<string, string>>;
   /** Every resource of a collection that has DAV properties (item ids, and '' for the collection). */
   listDavProperties(userId: string, collection: string): Promise<Map<string, Record<string, string>>>;
   /** Sets (a string) or removes (null) properties of one resource, all in one durable transaction. */
@@ -222,5 +233,10 @@ export interface RecordStore {
   bumpEpoch(adopt?: AdoptedIdentity): Promise<ServerIdentity>;
 
   stats(): Promise<StoreStats>;
+  /**
+   * Resolves once everything committed so far, and everything an `unsettled` read could have seen,
+   * is durable (see `ReadOptions`). Stores whose reads only ever see durable data resolve at once.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }

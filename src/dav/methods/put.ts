@@ -25,7 +25,7 @@ export async function put(req: DavRequest): Promise<void> {
     if (!Buffer.from(text, 'utf8').equals(bytes)) fail(col.kind === 'contacts' ? 'invalid_vcard' : 'invalid_icalendar', 'the body is not UTF-8 text');
     let target = id;
     let known: typeof current | undefined = current;
-    const uid = item ? null : uidOf(text);
+    const uid = item ? null : uidOf(text, id);
     if (uid !== null && uid !== id) {
       // A new resource the client named other than <UID>.ext: the item is the UID, the name is kept.
       if (await req.dav.item(req.user, col.id, uid)) {

@@ -9,6 +9,7 @@ import type { RecordStore } from '../../core/ports/record-store.js';
 import { describeDuplicates } from './duplicates.contract.js';
 import { describePurge } from './purge.contract.js';
 import { describeRestore } from './restore.contract.js';
+import { describeUnsettledReads } from './unsettled-reads.contract.js';
 
 export interface RecordStoreFactory {
   /** A new, empty store. */
@@ -43,6 +44,7 @@ export function describeRecordStore(name: string, factory: RecordStoreFactory): 
   describeRestore(name, factory);
   describeDuplicates(name, factory);
   describePurge(name, factory);
+  describeUnsettledReads(name, factory);
   describe(`RecordStore contract: ${name}`, () => {
     const opened: RecordStore[] = [];
     const open = async () => {

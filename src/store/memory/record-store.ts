@@ -357,6 +357,9 @@ export class MemoryRecordStore implements RecordStore {
     return { users: this.users.size, liveItems, bytes };
   }
 
+  /** Nothing here is ever more durable than it is now. */
+  async settled(): Promise<void> {}
+
   async close(): Promise<void> {}
 }
 

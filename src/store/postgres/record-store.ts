@@ -401,6 +401,12 @@ export class PostgresRecordStore implements RecordStore {
     return { users: Number(r.users), liveItems: Number(r.live ?? 0), bytes: Number(r.bytes ?? 0) };
   }
 
+  /**
+   * PostgreSQL makes a commit visible to other sessions only after its WAL flush
+   * (synchronous_commit is on, see above), so whatever a read saw is already durable.
+   */
+  async settled(): Promise<void> {}
+
   /** Waits for queued and running writes to commit, then closes every connection. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {

@@ -77,6 +77,33 @@ describe('GroupCommit', () => {
     assert.deepEqual(order, ['write', 'read']);
   });
 
+  it('answers unsettled reads at once and settled() only once what they saw is durable', async () => {
+    let acknowledged = false;
+    const w = sut.write(insert('a')).then(() => (acknowledged = true));
+    await new Promise((r) => setImmediate(r)); // the group has committed; its fsync runs on the threadpool
+    // The fsync's callback cannot run before these microtasks: the unsettled read sees the commit first.
+    assert.deepEqual(await sut.readUnsettled(values), ['a']);
+    assert.equal(acknowledged, false);
+    await sut.settled();
+    // settled() resolved from the fsync that acknowledges the write: by the next turn it is acknowledged.
+    await new Promise((r) => setImmediate(r));
+    assert.equal(acknowledged, true);
+    await w;
+  });
+
+  it('acknowledges groups whose syncs overlap in commit order, each once durable', async () => {
+    const order: string[] = [];
+    const writes: Array<Promise<unknown>> = [];
+    for (const v of ['a', 'b', 'c', 'd', 'e']) {
+      writes.push(sut.write(insert(v)).then(() => order.push(v)));
+      await new Promise((r) => setImmediate(r)); // one group each, its sync started before the next commits
+    }
+    await Promise.all(writes);
+    assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(values(), ['a', 'b', 'c', 'd', 'e']);
+    assert.ok(sut.stats().fsyncs >= 2, `fsyncs ${sut.stats().fsyncs}`);
+  });
+
   it('refuses writes after close', async () => {
     await sut.close();
     await assert.rejects(sut.write(insert('a')), { code: 'unavailable' });

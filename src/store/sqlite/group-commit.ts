@@ -34,8 +34,9 @@ export interface DurabilityStats {
  *    failed call leaves nothing behind.
  * 3. The database runs `journal_mode=WAL, synchronous=NORMAL`, so COMMIT only write()s the frames
  *    to the `-wal` file (no fsync on the event loop). `WalSync` then fsyncs that file on the
- *    threadpool; the group's promises settle only after that fsync, in commit order. While one
- *    fsync runs, the next groups commit and wait for the next fsync.
+ *    threadpool; the group's promises settle only after that fsync, in commit order. While
+ *    syncs run, the next groups commit and each starts a sync of its own, up to
+ *    `MAX_SYNCS_IN_FLIGHT`; groups beyond that share the next one.
  *
  * Why this is sound. SQLite documents NORMAL in WAL mode as: "the WAL file is synchronized
  * before each checkpoint and the database file is synchronized after each completed checkpoint
@@ -107,6 +108,27 @@ export class GroupCommit {
     this.noteOtherConnections();
     await this.sync.whenDurable();
     return value;
+  }
+
+  /**
+   * Runs a read now and resolves at once, possibly with commits that are not durable yet: for a
+   * caller that writes next (its acknowledgement waits for an fsync covering everything it read)
+   * or waits for `settled()` before revealing anything it derived (see `ReadOptions`).
+   */
+  readUnsettled<T>(run: () => T): Promise<T> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const value = run();
+    // Commits of other connections seen here must be covered by the next fsync too.
+    this.noteOtherConnections();
+    return Promise.resolve(value);
+  }
+
+  /** Resolves once everything committed (or seen committed) so far is durable. */
+  settled(): Promise<void> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    return this.sync.whenDurable();
   }
 
   /** Flushes queued writes and waits until they are durable; later calls are refused. */

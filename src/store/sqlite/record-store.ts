@@ -12,7 +12,7 @@ import type {
   StoredItem,
   User,
 } from '../../core/model.js';
-import type { AdoptedIdentity, BackupBatch, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
+import type { AdoptedIdentity, BackupBatch, ReadOptions, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { purgeDeletedUserInTransaction } from './purge-user.js';
 import { readBackupBatchRows } from './backup-reads.js';
 import { applyChangesInTransaction } from './apply-changes.js';
@@ -174,8 +174,8 @@ export class SqliteRecordStore implements RecordStore {
     });
   }
 
-  getCollection(userId: string, id: string): Promise<Collection | null> {
-    return this.read(() => this.collectionRow(userId, id));
+  getCollection(userId: string, id: string, options?: ReadOptions): Promise<Collection | null> {
+    return this.read(() => this.collectionRow(userId, id), options);
   }
 
   listCollections(userId: string, options: { includeDeleted?: boolean } = {}): Promise<Collection[]> {
@@ -202,13 +202,13 @@ export class SqliteRecordStore implements RecordStore {
     return this.write(() => applyChangesInTransaction(this.q, userId, changes, now));
   }
 
-  getItem(userId: string, collection: string, id: string): Promise<StoredItem | null> {
+  getItem(userId: string, collection: string, id: string, options?: ReadOptions): Promise<StoredItem | null> {
     return this.read(() => {
       const r = this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? AND id = ?`).get(userId, collection, id) as
         | ItemRow
         | undefined;
       return r ? toItem(r) : null;
-    });
+    }, options);
   }
 
   listChanges(userId: string, afterSeq: number, limit: number): Promise<StoredItem[]> {
@@ -286,11 +286,11 @@ export class SqliteRecordStore implements RecordStore {
     return this.read(() => this.q.sql('SELECT 1 FROM blob_refs WHERE user_id = ? AND hash = ?').get(userId, hash) !== undefined);
   }
 
-  getDavProperties(userId: string, collection: string, resource: string): Promise<Record<string, string>> {
+  getDavProperties(userId: string, collection: string, resource: string, options?: ReadOptions): Promise<Record<string, string>> {
     return this.read(() => {
       const row = this.q.sql('SELECT props FROM dav_properties WHERE user_id = ? AND collection = ? AND resource = ?').pluck().get(userId, collection, resource);
       return row === undefined ? {} : (JSON.parse(row as string) as Record<string, string>);
-    });
+    }, options);
   }
 
   listDavProperties(userId: string, collection: string): Promise<Map<string, Record<string, string>>> {
@@ -342,6 +342,10 @@ export class SqliteRecordStore implements RecordStore {
     });
   }
 
+  settled(): Promise<void> {
+    return this.commits.settled();
+  }
+
   /** Flushes and makes durable every queued write, then closes the database. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -353,8 +357,8 @@ export class SqliteRecordStore implements RecordStore {
     return this.closing;
   }
 
-  private read<T>(run: () => T): Promise<T> {
-    return this.commits.read(run);
+  private read<T>(run: () => T, options?: ReadOptions): Promise<T> {
+    return options?.unsettled ? this.commits.readUnsettled(run) : this.commits.read(run);
   }
 
   private write<T>(run: () => T): Promise<T> {
