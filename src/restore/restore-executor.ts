@@ -23,9 +23,10 @@ const BATCH = 500;
  * Users restored at once within a category unless the scope says otherwise. Each user's category
  * waits for a few fsyncs (a read before, its write, a read after); with many users in flight those
  * waits are shared (the store commits everything queued in one transaction with one fsync), so the
- * restore runs at the speed of the CPU instead of one fsync after another.
+ * restore runs at the speed of the CPU instead of one fsync after another. 512 rather than 128: a
+ * third of the fsyncs for 10,000 users' category (100 instead of 277 for three kinds).
  */
-export const DEFAULT_RESTORE_CONCURRENCY = 128;
+export const DEFAULT_RESTORE_CONCURRENCY = 512;
 /**
  * Users whose photos are copied at once (each copies a few photos at once): bounds memory. Only the
  * copying waits for this; users without photos go through their photo category at full concurrency.

@@ -24,7 +24,7 @@ export interface RestoreScope {
   priority: Kind[];
   /** ISO time to restore to; the newest state when absent. */
   at?: string;
-  /** Users restored at once within a category (default 128; photos at most 16). */
+  /** Users restored at once within a category (default 512; photo copies for at most 16 at once). */
   concurrency?: number;
 }
 
