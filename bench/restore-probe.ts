@@ -13,7 +13,7 @@ await rm(outDir, { recursive: true, force: true });
 const repo = await openRepository(await openFileTarget(repoDir), { key: null, create: false });
 const categories = cats ? (cats.split(',') as typeof DEFAULT_PRIORITY[number][]) : [...DEFAULT_PRIORITY];
 let t = performance.now();
-const plan = await planRestore(repo, { userIds: [], categories, priority: [...DEFAULT_PRIORITY] });
+const plan = await planRestore(repo, { userIds: [], categories, priority: [...DEFAULT_PRIORITY], concurrency: Number(process.env.CONCURRENCY ?? 128) });
 console.error(`plan ${(performance.now() - t).toFixed(0)} ms`);
 const store = await openSqliteStore(`${outDir}/keepsake.db`);
 const blobs = await openFsBlobStore(`${outDir}/blobs`);

@@ -12,6 +12,8 @@ export class CachedReadTarget implements BackupTarget {
   readonly description: string;
   private readonly cache = new Map<string, Uint8Array>();
   private used = 0;
+  /** Bytes read from the target so far (cache hits not counted). */
+  bytesRead = 0;
 
   constructor(
     private readonly target: BackupTarget,
@@ -24,6 +26,7 @@ export class CachedReadTarget implements BackupTarget {
     const hit = this.cache.get(name);
     if (hit) return hit;
     const bytes = await this.target.get(name);
+    this.bytesRead += bytes?.length ?? 0;
     if (bytes && name.startsWith('users/') && this.used + bytes.length <= this.budgetBytes) {
       this.cache.set(name, bytes);
       this.used += bytes.length;

@@ -1,7 +1,7 @@
 // Runs a restore from a backup repository into a store: accounts first, then every user's
 // categories in priority order, validated against what the backup recorded before they are served.
 import type { BackupRepository } from '../backup/repository.js';
-import { checkReplayed, replayUser, restorePath } from '../backup/replay.js';
+import { replayUser, restorePath } from '../backup/replay.js';
 import { takeRestoreLease } from '../backup/restore-lease.js';
 import type { Kind } from '../core/kinds.js';
 import type { Revision, StoredItem } from '../core/model.js';
@@ -11,6 +11,7 @@ import type { RestoreTask } from '../core/restore/restore-plan.js';
 import type { RestoreTracker } from '../core/restore/restore-tracker.js';
 import { forEachBounded, limiter } from './bounded.js';
 import { PhotoPrefetch } from './photo-prefetch.js';
+import { categoryOf, checkCategory } from './plan-user.js';
 import { blobOf, restoreBlobs } from './restore-blobs.js';
 import type { PlannedUser, RestorePlan } from './restore-planner.js';
 
@@ -22,9 +23,10 @@ const BATCH = 500;
  * Users restored at once within a category unless the scope says otherwise. Each user's category
  * waits for a few fsyncs (a read before, its write, a read after); with many users in flight those
  * waits are shared (the store commits everything queued in one transaction with one fsync), so the
- * restore runs at the speed of the CPU instead of one fsync after another.
+ * restore runs at the speed of the CPU instead of one fsync after another. 512 rather than 128: a
+ * third of the fsyncs for 10,000 users' category (100 instead of 277 for three kinds).
  */
-export const DEFAULT_RESTORE_CONCURRENCY = 128;
+export const DEFAULT_RESTORE_CONCURRENCY = 512;
 /**
  * Users whose photos are copied at once (each copies a few photos at once): bounds memory. Only the
  * copying waits for this; users without photos go through their photo category at full concurrency.
@@ -183,9 +185,8 @@ export async function executeRestore(
     // A user planning replayed whole is not read again; otherwise only this kind's data is read.
     const cached = plan.replayed?.get(u.userId);
     const state = cached ?? (await replayUser(reader, u.index, { seq: u.seq, collections }));
-    const mine = new Map([...state.collections].filter(([id]) => collections.has(id)));
-    const items = [...state.items.values()].filter((i) => collections.has(i.collection));
-    const problems = checkReplayed({ ...state, collections: mine, items: new Map(items.map((i) => [`${i.collection}\u0000${i.id}`, i])) });
+    const { mine, items } = categoryOf(state, collections);
+    const problems = checkCategory(state, collections);
     if (problems.length > 0) return quarantine(task, u, problems);
     if (cached) for (const i of items) cached.items.delete(`${i.collection}\u0000${i.id}`); // done with them: less to keep in memory
     const seqBefore = await base.seq;

@@ -7,7 +7,8 @@ import type { RestoredAccount } from '../core/ports/record-store.js';
 import { orderTasks, type RestoreTask } from '../core/restore/restore-plan.js';
 import { mapBounded } from './bounded.js';
 import { CachedReadTarget } from './cached-target.js';
-import { seqAt } from './point-in-backup.js';
+import { listUserIndexes } from './list-users.js';
+import { noteWriter, planUser } from './plan-user.js';
 
 /** Memory for the raw bytes of per-user objects kept between planning and the category passes. */
 const CACHE_BYTES = 256 * 1024 * 1024;
@@ -23,7 +24,7 @@ export interface RestoreScope {
   priority: Kind[];
   /** ISO time to restore to; the newest state when absent. */
   at?: string;
-  /** Users restored at once within a category (default 128; photos at most 16). */
+  /** Users restored at once within a category (default 512; photo copies for at most 16 at once). */
   concurrency?: number;
 }
 
@@ -54,7 +55,10 @@ export interface RestorePlan {
   users: PlannedUser[];
   tasks: RestoreTask[];
   items: number;
-  /** Bytes of backup objects this restore reads at most (segments, snapshots; blobs not counted). */
+  /**
+   * Bytes of backup objects this restore reads (segments, snapshots; blobs not counted): from the
+   * listing's sizes, or on a local directory (listed without sizes) what planning read.
+   */
   bytes: number;
   /** Users whose backup could not even be read far enough to plan them (reported as quarantined). */
   unreadable: Array<{ userId: string; problem: string }>;
@@ -83,30 +87,6 @@ async function newestWriter(repo: BackupRepository, index: UserIndex): Promise<(
 }
 
 /**
- * The repository as `replayUser` sees it, reporting the writer and time of every snapshot and
- * segment it decodes (so the backup's server is learnt without decoding anything twice).
- */
-function watching(repo: BackupRepository, note: (w: WriterIdentity & { at: string }) => void): BackupRepository {
-  const spy = Object.create(repo) as BackupRepository;
-  spy.getJson = async <T>(name: string, type?: Parameters<BackupRepository['getJson']>[1]): Promise<T> => {
-    const value = await repo.getJson<T>(name, type);
-    const v = value as Partial<SegmentPayload & SnapshotPayload>;
-    const at = type === 'segment' ? v.shippedAt : type === 'snapshot' ? v.takenAt : undefined;
-    if (at && v.server) note({ ...v.server, at });
-    return value;
-  };
-  return spy;
-}
-
-/** Folds one user's newest writer into the backup-wide answer. */
-function noteWriter(acc: BackupServer | null, w: (WriterIdentity & { at: string }) | null): BackupServer | null {
-  if (!w) return acc;
-  if (!acc) return { id: w.id, epoch: w.epoch, maxEpoch: w.epoch, at: w.at };
-  const newer = w.at > acc.at;
-  return { id: newer ? w.id : acc.id, epoch: newer ? w.epoch : acc.epoch, at: newer ? w.at : acc.at, maxEpoch: Math.max(acc.maxEpoch, w.epoch) };
-}
-
-/**
  * The server a backup belongs to, from a few users only (cheap enough to call before serving):
  * the writer of the newest object among the first `sample` users listed. Null for an empty backup.
  */
@@ -125,56 +105,44 @@ export async function probeBackupServer(repo: BackupRepository, sample = 16): Pr
   return acc;
 }
 
+/** Memory a replayed user takes, roughly. */
+function replayedSize(state: ReplayedUser): number {
+  let n = 0;
+  for (const i of state.items.values()) n += 300 + (i.content?.length ?? 0);
+  for (const r of state.revisions) n += 300 + (r.content?.length ?? 0);
+  return n;
+}
+
 /**
  * Reads only the named users' indexes (or every index for a full restore) and their account state
  * at the restore point, to know what there is to restore and in which order. Users are read in
  * parallel; the small objects read are kept (within a memory budget) for the restore itself.
  */
 export async function planRestore(repo: BackupRepository, scope: RestoreScope): Promise<RestorePlan> {
-  const reader = repo.withTarget(new CachedReadTarget(repo.target, CACHE_BYTES));
-  const indexes = scope.userIds.length ? await Promise.all(scope.userIds.map((id) => repo.userIndex(id))) : [...(await repo.allUserIndexes()).values()];
+  const cache = new CachedReadTarget(repo.target, CACHE_BYTES);
+  const reader = repo.withTarget(cache);
   const full = scope.userIds.length === 0;
   const unreadable: RestorePlan['unreadable'] = [];
   let backupServer: BackupServer | null = null;
   const replayed = new Map<string, ReplayedUser>();
+  const indexes = scope.userIds.length ? await Promise.all(scope.userIds.map((id) => repo.userIndex(id))) : [...(await listUserIndexes(repo)).values()];
   let replayedBytes = 0;
   const planned = await mapBounded(indexes, PLAN_PARALLEL, async (index): Promise<PlannedUser | null> => {
-    if (index.segments.length === 0 && index.snapshots.length === 0) return null;
-    let seq: number;
-    let state;
-    try {
-      seq = scope.at ? await seqAt(reader, index, scope.at) : Number.MAX_SAFE_INTEGER;
-      if (seq === 0) return null;
-      const whole = replayedBytes < REPLAYED_BYTES;
-      const spy = watching(reader, (w) => (backupServer = noteWriter(backupServer, w)));
-      state = await replayUser(spy, index, { seq, collections: whole ? undefined : new Set() });
-      if (whole) {
-        replayed.set(index.userId, state);
-        for (const i of state.items.values()) replayedBytes += 300 + (i.content?.length ?? 0);
-        for (const r of state.revisions) replayedBytes += 300 + (r.content?.length ?? 0);
-      }
-    } catch (e) {
-      unreadable.push({ userId: index.userId, problem: (e as Error).message });
-      return null;
+    const whole = replayedBytes < REPLAYED_BYTES;
+    const r = await planUser(reader, index, scope, whole);
+    backupServer = noteWriter(backupServer, r.writer);
+    if (r.problem !== undefined) unreadable.push({ userId: index.userId, problem: r.problem });
+    if (r.state && r.user) {
+      replayed.set(index.userId, r.state);
+      replayedBytes += replayedSize(r.state);
     }
-    if (!state.account) return null;
-    const kinds = new Map<Kind, Array<{ id: string; count: number }>>();
-    for (const c of state.collections.values()) {
-      if (!kinds.has(c.kind)) kinds.set(c.kind, []);
-      kinds.get(c.kind)!.push({ id: c.id, count: c.count });
-    }
-    const account: RestoredAccount = {
-      user: state.account.user,
-      tokens: state.account.tokens,
-      collections: [...state.collections.values()].map((c) => ({ id: c.id, kind: c.kind, name: c.name, createdAt: c.createdAt, deletedAt: c.deletedAt })),
-      blobRefs: state.blobRefs,
-      seq: state.seq,
-    };
-    return { userId: index.userId, name: state.account.user.name, seq: state.seq, index, kinds, account };
+    return r.user;
   });
   const users = planned.filter((u): u is PlannedUser => u !== null);
   let bytes = 0;
   for (const u of users) bytes += u.index.segments.reduce((n, s) => n + s.size, 0) + u.index.snapshots.reduce((n, s) => n + s.size, 0);
+  // A local directory is listed without sizes: what planning read is then the measure.
+  bytes = Math.max(bytes, cache.bytesRead);
   const tasks = orderTasks(
     users.flatMap((u) => [...u.kinds].map(([kind, cols]) => ({ userId: u.userId, kind, items: cols.reduce((n, c) => n + c.count, 0) }))),
     scope.priority,

@@ -81,6 +81,22 @@ export function describeRestore(name: string, factory: RecordStoreFactory): void
       assert.equal((await sut.getCollection(a.user.id, 'notes'))?.digest, col?.digest);
     });
 
+    it('an item that comes twice in one call ends as if restored one call after the other', async () => {
+      const sut = await open();
+      const a = account();
+      await sut.restoreAccount(a);
+      const first = row('n1', 'v1', 3, T0);
+      const second = row('n1', 'v2', 7, T1);
+      const other = row('n2', 'other', 9, T1);
+      const r = await sut.restoreItems(a.user.id, [{ item: first, revisions: [] }, { item: other, revisions: [] }, { item: second, revisions: [] }], NOW);
+      assert.deepEqual(r, { inserted: 2, replaced: 1, keptNewer: 0, unchanged: 0 });
+      assert.equal((await sut.getItem(a.user.id, 'notes', 'n1'))?.hash, second.hash);
+      assert.ok((await sut.listRevisions(a.user.id, 'notes', 'n1')).some((x) => x.hash === first.hash), 'the replaced version is kept');
+      const col = await sut.getCollection(a.user.id, 'notes');
+      assert.equal(col?.count, 2);
+      assert.equal(col?.digest, collectionDigest([second, other]));
+    });
+
     it('never overwrites a newer write; replaces an older one, keeping both', async () => {
       const sut = await open();
       const a = account();

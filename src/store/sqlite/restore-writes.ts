@@ -1,6 +1,6 @@
 // Restore writes for the SQLite store: account rows and backed-up items, inside the caller's
 // write transaction (the group commit), with the decisions taken by core's planRestoreItem.
-import { EMPTY_DIGEST } from '../../core/digest.js';
+import { collectionDigest, digestAdd, EMPTY_DIGEST } from '../../core/digest.js';
 import { KeepsakeError } from '../../core/errors.js';
 import { planRestoreItem } from '../../core/restore/restore-item-plan.js';
 import type { AdoptedIdentity, RestoredAccount, RestoredItem, RestoreItemsResult, ServerIdentity } from '../../core/ports/record-store.js';
@@ -25,12 +25,29 @@ export function restoreAccountRows(q: StatementCache, a: RestoredAccount): void 
   q.sql('UPDATE users SET seq = max(seq, ?) WHERE id = ?').run(a.seq, u.id);
 }
 
+/**
+ * Writes backed-up items (see `RecordStore.restoreItems`). A collection the store holds no row of
+ * at all (the usual case of a restore into an empty or lost store) is "fresh": its items need no
+ * lookup of a current row, and its digest is summed once at the end instead of being re-encoded
+ * after every item. The outcome is exactly what the item-by-item path gives.
+ */
 export function restoreItemRows(q: StatementCache, userId: string, entries: RestoredItem[], now: string): RestoreItemsResult {
   const user = q.sql('SELECT seq FROM users WHERE id = ?').get(userId) as { seq: number } | undefined;
   if (!user) throw new KeepsakeError('user_not_found', `no user with id ${userId}`);
   let seq = user.seq;
+  const nextSeq = () => ++seq;
   const result: RestoreItemsResult = { inserted: 0, replaced: 0, keptNewer: 0, unchanged: 0 };
-  const cols = new Map<string, { count: number; digest: string; last: string | null }>();
+  const cols = new Map<string, { count: number; digest: string; last: string | null; fresh: { ids: Set<string>; live: Array<{ id: string; hash: string }> } | null }>();
+  const selectItem = q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? AND id = ?`);
+  const upsert = q.sql(
+    `INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (user_id, collection, id) DO UPDATE SET version = excluded.version, hash = excluded.hash,
+       modified = excluded.modified, deleted = excluded.deleted, content = excluded.content`,
+  );
+  const insertRevision = q.sql(
+    `INSERT OR IGNORE INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   for (const e of entries) {
     const cid = e.item.collection;
     let col = cols.get(cid);
@@ -39,35 +56,44 @@ export function restoreItemRows(q: StatementCache, userId: string, entries: Rest
         | { count: number; digest: string; last_change_at: string | null }
         | undefined;
       if (!r) throw new KeepsakeError('collection_not_found', `no collection "${cid}"`);
-      col = { count: r.count, digest: r.digest, last: r.last_change_at };
+      const empty = r.count === 0 && r.digest === EMPTY_DIGEST && !q.sql('SELECT 1 FROM items WHERE user_id = ? AND collection = ? LIMIT 1').get(userId, cid);
+      col = { count: r.count, digest: r.digest, last: r.last_change_at, fresh: empty ? { ids: new Set(), live: [] } : null };
       cols.set(cid, col);
     }
-    const row = q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? AND id = ?`).get(userId, cid, e.item.id) as ItemRow | undefined;
-    const plan = planRestoreItem(row ? toItem(row) : null, e, now, () => ++seq);
+    // In a fresh collection only an id seen earlier in this call can have a row.
+    const known = col.fresh === null || col.fresh.ids.has(e.item.id);
+    const row = known ? (selectItem.get(userId, cid, e.item.id) as ItemRow | undefined) : undefined;
+    const plan = planRestoreItem(row ? toItem(row) : null, e, now, nextSeq);
     if (plan.item) {
       const i = plan.item;
-      q.sql(
-        `INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (user_id, collection, id) DO UPDATE SET version = excluded.version, hash = excluded.hash,
-           modified = excluded.modified, deleted = excluded.deleted, content = excluded.content`,
-      ).run(userId, i.collection, i.id, i.version, i.hash, i.modified, i.deleted ? 1 : 0, i.content);
+      upsert.run(userId, i.collection, i.id, i.version, i.hash, i.modified, i.deleted ? 1 : 0, i.content);
       if (col.last === null || i.modified > col.last) col.last = i.modified;
     }
-    for (const r of plan.revisions) {
-      q.sql(
-        `INSERT OR IGNORE INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(userId, r.collection, r.id, r.version, r.hash, r.modified, r.deleted ? 1 : 0, r.content, r.reason, r.keptAt);
-    }
+    for (const r of plan.revisions) insertRevision.run(userId, r.collection, r.id, r.version, r.hash, r.modified, r.deleted ? 1 : 0, r.content, r.reason, r.keptAt);
     col.count += plan.countDelta;
-    col.digest = plan.nextDigest(col.digest);
+    if (col.fresh && !known && plan.outcome === 'inserted') {
+      col.fresh.ids.add(e.item.id);
+      if (!e.item.deleted) col.fresh.live.push({ id: e.item.id, hash: e.item.hash });
+    } else {
+      // Leaving the fresh path for this collection: what it summed so far goes into the digest first.
+      if (col.fresh) col.digest = addLive(col.digest, col.fresh.live);
+      if (col.fresh) col.fresh.live = [];
+      col.digest = plan.nextDigest(col.digest);
+    }
     result[plan.outcome]++;
   }
   q.sql('UPDATE users SET seq = ? WHERE id = ?').run(seq, userId);
   for (const [id, c] of cols) {
+    if (c.fresh) c.digest = addLive(c.digest, c.fresh.live);
     q.sql('UPDATE collections SET count = ?, digest = ?, last_change_at = ? WHERE user_id = ? AND id = ?').run(c.count, c.digest, c.last, userId, id);
   }
   return result;
+}
+
+/** `digest` plus the terms of `live` items (the sum is order-independent). */
+function addLive(digest: string, live: Array<{ id: string; hash: string }>): string {
+  if (live.length === 0) return digest;
+  return digest === EMPTY_DIGEST ? collectionDigest(live) : live.reduce((d, i) => digestAdd(d, i.id, i.hash), digest);
 }
 
 /** A new epoch; with `adopt`, also the backup's server id and an epoch above the backup's. */
