@@ -1,6 +1,6 @@
 // Backup benchmark: lag p50/p99 and write throughput with backup on vs off under the foundation
 // write load; `verify --full` throughput on a generated repository vs `restic check --read-data`.
-// Usage: node dist/bench/backup.bench.js [--quick] [--verify-only] [--runs N] [--seconds S] [--users N] [--photos-mb M] [--repo-dir DIR]
+// Usage: node dist/bench/backup.bench.js [--quick] [--verify-only | --write-only] [--runs N] [--seconds S] [--users N] [--photos-mb M] [--repo-dir DIR]
 // (--repo-dir: build the verify repositories there once and reuse them on later runs, e.g. to profile)
 import { spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
@@ -252,7 +252,8 @@ if (!verifyOnly) {
   }
 }
 const keepAt = process.argv.indexOf('--repo-dir');
-const verify = await verifyThroughput(arg('--users', quick ? 1000 : 10_000), arg('--photos-mb', quick ? 100 : 1024), runs, keepAt >= 0 ? process.argv[keepAt + 1] : null);
+const writeOnly = process.argv.includes('--write-only');
+const verify = writeOnly ? null : await verifyThroughput(arg('--users', quick ? 1000 : 10_000), arg('--photos-mb', quick ? 100 : 1024), runs, keepAt >= 0 ? process.argv[keepAt + 1] : null);
 
 const f = (n: number | null | undefined, d = 0) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);
@@ -263,20 +264,24 @@ const rows: Array<[string, string]> = [
   ['writes/s, 50 devices, backup on', `${f(med(onRuns, 'itemsPerSecond'))}  (runs: ${onRuns.map((r) => f(r.itemsPerSecond)).join(', ')})`],
   ['throughput kept with backup on (median of pairs)', kept.length ? `${f(median(kept))} %  (pairs: ${kept.map((k) => f(k)).join(', ')} %)` : '—'],
   ['backup lag p50 / p99 / max ms', `${f(med(onRuns, 'lagP50ms'), 1)} / ${f(med(onRuns, 'lagP99ms'), 1)} / ${f(med(onRuns, 'lagMaxMs'), 1)}`],
-  [
-    `verify --full: ${f(verify.users)} users, ${f(verify.photoMB)} MiB photos`,
-    `${f(verify.repoMB)} MiB, ${f(verify.repoObjects)} objects, median ${f(median(verify.verifySeconds), 2)} s = ${f(verify.verifyMBps)} MB/s (${verify.ok ? 'ok' : 'PROBLEMS'}; runs ${verify.verifySeconds.map((s) => f(s, 2)).join(', ')} s)`,
-  ],
-  [
-    'restic check --read-data, same content',
-    verify.restic
-      ? `${f(verify.restic.repoMB)} MiB, median ${f(median(verify.restic.seconds), 2)} s = ${f(verify.restic.MBps)} MB/s (runs ${verify.restic.seconds.map((s) => f(s, 2)).join(', ')} s)`
-      : 'restic not installed',
-  ],
-  ['verify --full vs restic', verify.restic ? `${f(verify.verifyMBps / verify.restic.MBps, 2)}×` : '—'],
 ];
+if (verify) {
+  rows.push(
+    [
+      `verify --full: ${f(verify.users)} users, ${f(verify.photoMB)} MiB photos`,
+      `${f(verify.repoMB)} MiB, ${f(verify.repoObjects)} objects, median ${f(median(verify.verifySeconds), 2)} s = ${f(verify.verifyMBps)} MB/s (${verify.ok ? 'ok' : 'PROBLEMS'}; runs ${verify.verifySeconds.map((s) => f(s, 2)).join(', ')} s)`,
+    ],
+    [
+      'restic check --read-data, same content',
+      verify.restic
+        ? `${f(verify.restic.repoMB)} MiB, median ${f(median(verify.restic.seconds), 2)} s = ${f(verify.restic.MBps)} MB/s (runs ${verify.restic.seconds.map((s) => f(s, 2)).join(', ')} s)`
+        : 'restic not installed',
+    ],
+    ['verify --full vs restic', verify.restic ? `${f(verify.verifyMBps / verify.restic.MBps, 2)}×` : '—'],
+  );
+}
 const width = Math.max(...rows.map((r) => r[0].length));
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
-console.log(`(repository build ${f(verify.buildSeconds, 1)} s, not timed above)`);
+if (verify) console.log(`(repository build ${f(verify.buildSeconds, 1)} s, not timed above)`);
 writeFileSync('bench-backup-results.json', JSON.stringify({ at: new Date().toISOString(), quick, runs, off: offRuns, on: onRuns, verify }, null, 2));
 console.log('\nwrote bench-backup-results.json');

@@ -47,6 +47,11 @@ export async function openFileTarget(location: string): Promise<FileTarget> {
 export class FileTarget implements BackupTarget {
   readonly description: string;
   private lastYield = 0;
+  /**
+   * Directories known to exist (nothing here removes a directory): a put into one skips the stat
+   * that checks for it. On the server every segment is a put into a user's `seg/` directory.
+   */
+  private readonly knownDirs = new Set<string>();
 
   constructor(private readonly root: string) {
     this.description = `file://${root}`;
@@ -78,6 +83,7 @@ export class FileTarget implements BackupTarget {
         await link(tmp, final);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        this.knownDirs.delete(dirname(final)); // removed from outside: look again next time
         throw e;
       }
       await fsyncDir(dirname(final));
@@ -179,14 +185,18 @@ export class FileTarget implements BackupTarget {
 
   /** mkdir -p, fsyncing each parent of a directory it created so the new entry is durable. */
   private async makeDirs(dir: string): Promise<void> {
-    if (await exists(dir)) return;
-    await this.makeDirs(dirname(dir));
-    try {
-      await mkdir(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    if (this.knownDirs.has(dir)) return;
+    if (!(await exists(dir))) {
+      await this.makeDirs(dirname(dir));
+      try {
+        await mkdir(dir);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      await fsyncDir(dirname(dir));
     }
-    await fsyncDir(dirname(dir));
+    if (this.knownDirs.size > 100_000) this.knownDirs.clear();
+    this.knownDirs.add(dir);
   }
 }
 
