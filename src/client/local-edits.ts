@@ -17,6 +17,7 @@ export function pendingMutation(state: ReplicaState, item: LocalItem, deleted: b
     id: item.id,
     deleted,
     ...(deleted ? {} : { content: item.content }),
+    ...(deleted && old && !old.deleted && old.content !== undefined ? { deletedContent: old.content } : {}),
     hash: item.hash,
     baseVersion: old && old.version > 0 ? old.version : null,
     baseHash: old?.syncedHash ?? null,

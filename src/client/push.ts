@@ -4,7 +4,7 @@
 import type { PhotoContent, PushChange, PushResult, ServerIdentity, WireError, WireItem } from '../protocol/sync-protocol.js';
 import { SyncError } from './http-transport.js';
 import { itemKey, type ConflictCopy, type LocalItem, type PendingChange, type ReplicaMutation } from './replica-store.js';
-import { nextHistory } from './replica-state.js';
+import { nextHistory, sameServer } from './replica-state.js';
 import { blobKey, type SyncContext } from './sync-context.js';
 
 export interface PushOutcome {
@@ -206,6 +206,12 @@ function applyResults(
         ctx.events.emit('conflict', copy);
       });
     } else {
+      const known = ctx.state.meta.server;
+      if (r.error.code === 'item_not_found' && p.deleted && known && !sameServer(server, known)) {
+        // A server that is not the one the device knew lacks the item: keep the delete for
+        // reconcile, which first gives it back the content so the delete lands in its trash.
+        continue;
+      }
       counts.rejected++;
       for (const q of ctx.state.pendingFor(p.collection, p.id)) mutations.push({ op: 'dropPending', changeId: q.changeId });
       if (r.error.code === 'item_not_found' && p.deleted) {

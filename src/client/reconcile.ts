@@ -142,6 +142,15 @@ function plan(
       // Rebase the first waiting edit onto what the server holds now; a stale base becomes a
       // conflict on the server, which keeps both versions.
       const p0 = pending[0];
+      if (!s && pending.length === 1 && p0.deleted && p0.deletedContent !== undefined) {
+        // The device deleted an item this server does not have: give the server the deleted
+        // content first, then the delete, so it lands in the trash (restorable) as it would have.
+        mutations.push({ op: 'putPending', change: { ...p0, deleted: false, content: p0.deletedContent, deletedContent: undefined, changeId: ctx.newId(), seq: seq++, baseVersion: null, baseHash: null, chained: false } });
+        mutations.push({ op: 'putPending', change: { ...p0, seq: seq++, chained: true, baseVersion: null, baseHash: p0.hash } });
+        mutations.push({ op: 'putItem', item: synced(l, s) });
+        report.redeleted++;
+        continue;
+      }
       if (!p0.keepAsRevision) {
         const baseHash = p0.chained ? l.syncedHash : p0.baseHash;
         const baseVersion = !s ? null : s.deleted || s.hash === baseHash ? s.version : 0;

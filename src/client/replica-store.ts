@@ -50,6 +50,12 @@ export interface PendingChange {
    * server stores it as a conflict revision beside the current version, never over it.
    */
   keepAsRevision?: boolean;
+  /**
+   * For a delete: the content it removes. When the device next meets a server that lacks the
+   * item (it lost it, or was restored to before it), reconcile sends this content first and the
+   * delete after it, so the server's trash holds what was deleted — as it would have.
+   */
+  deletedContent?: ItemContent;
   createdAt: string;
 }
 

@@ -145,7 +145,12 @@ async function runScenario(commands: Command[]): Promise<void> {
 
 describe('merge and reconcile properties', () => {
   it('random edits, offline periods, dropped answers, wipes and restores lose no acknowledged write', { timeout: 600_000 }, async () => {
-    await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 5, maxLength: 35 }), runScenario), { numRuns: Number(process.env.KEEPSAKE_PROPERTY_RUNS ?? 25), endOnFailure: true });
+    await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 5, maxLength: 35 }), (cs) => runScenario(cs).catch((e) => { console.error("failing scenario:", e?.message); throw e; })), {
+      numRuns: Number(process.env.KEEPSAKE_PROPERTY_RUNS ?? 25),
+      endOnFailure: true,
+      // Replay a reported failure: KEEPSAKE_PROPERTY_SEED=<seed> KEEPSAKE_PROPERTY_PATH=<path>.
+      ...(process.env.KEEPSAKE_PROPERTY_SEED ? { seed: Number(process.env.KEEPSAKE_PROPERTY_SEED), path: process.env.KEEPSAKE_PROPERTY_PATH } : {}),
+    });
   });
 
   it('reconcile deletes a device item only for a tombstone newer than what the device knew', () => {

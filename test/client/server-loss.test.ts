@@ -83,6 +83,30 @@ describe('server loss', () => {
     assert.deepEqual(report.problems, []);
   });
 
+  it('a delete made on a device after the server lost the item lands in the new server\'s trash, restorable', async () => {
+    const server = await newServer();
+    const token = await server.token('bea');
+    const phone = await device(server, token);
+    await phone.put('notes', 'letter', { title: 'Letter', body: 'the only copy' });
+    assert.equal((await phone.sync()).ok, true);
+    const hash = phone.get('notes', 'letter')!.hash;
+
+    await server.wipe();
+    const token2 = await server.token('bea');
+    phone.setToken(token2);
+    await phone.delete('notes', 'letter'); // offline edit, made before the phone meets the new server
+    const r = await phone.sync();
+    assert.equal(r.ok, true, r.error?.message);
+    assert.equal(phone.get('notes', 'letter'), undefined, 'the delete stands on the device');
+    assert.equal(phone.pending().length, 0);
+
+    const trash = (await server.call(token2, 'GET', '/api/v1/trash')).body.items as Array<{ id: string; hash: string }>;
+    assert.deepEqual(trash.map((t) => [t.id, t.hash]), [['letter', hash]], 'the deleted note is in the trash');
+    const back = await server.call(token2, 'POST', '/api/v1/trash/notes/letter/restore', {});
+    assert.equal(back.status, 200);
+    assert.equal(back.body.hash, hash);
+  });
+
   it('an empty server never wipes a device, even one that is not allowed to upload', async () => {
     const server = await newServer();
     const token = await server.token('bob');
