@@ -18,12 +18,12 @@ const blobs = new FsBlobStore(blobRoot);
 
 parentPort!.on('message', (hashes: string[]) => {
   void forEachBounded(hashes, PARALLEL, async (hash) => {
-    let ok = true;
+    let copied = false;
     try {
-      await copyBlob(repo, blobs, hash);
+      copied = await copyBlob(repo, blobs, hash);
     } catch {
-      ok = false; // the photo category copies it again and quarantines what does not validate
+      // The photo category copies it again and quarantines what does not validate.
     }
-    parentPort!.postMessage({ hash, ok });
+    parentPort!.postMessage({ hash, copied });
   });
 });

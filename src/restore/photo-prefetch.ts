@@ -20,10 +20,15 @@ export class PhotoPrefetch {
   private readonly settled = new Set<string>();
   private readonly sent: Set<string>;
   private closed = false;
+  /** Photos the worker copied (those the blob store lacked). */
+  copied = 0;
 
   private constructor(private readonly worker: Worker, hashes: string[]) {
     this.sent = new Set(hashes);
-    worker.on('message', (m: { hash: string }) => this.settle(m.hash));
+    worker.on('message', (m: { hash: string; copied: boolean }) => {
+      if (m.copied) this.copied++;
+      this.settle(m.hash);
+    });
     // A worker that fails only costs the speed-up: everything waiting goes on without it.
     const giveUp = () => {
       this.closed = true;

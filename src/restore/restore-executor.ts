@@ -45,6 +45,7 @@ export interface QuarantinedCategory {
 export interface RestoreReport {
   users: number;
   items: RestoreItemsResult;
+  /** Photos copied into the blob store (by the photo category or, ahead of it, by the copying worker). */
   blobs: number;
   quarantined: QuarantinedCategory[];
   /** Milliseconds from the start until every planned user's contacts were back (null: none planned). */
@@ -243,7 +244,9 @@ export async function executeRestore(
       if (kind === 'contacts') report.contactsBackMs = Date.now() - started;
     }
   } finally {
-    await (prefetch as PhotoPrefetch | null)?.close();
+    const p = prefetch as PhotoPrefetch | null;
+    report.blobs += p?.copied ?? 0;
+    await p?.close();
   }
   tracker?.finish();
   report.allBackMs = Date.now() - started;

@@ -7,6 +7,7 @@ import type { RestoredAccount } from '../core/ports/record-store.js';
 import { orderTasks, type RestoreTask } from '../core/restore/restore-plan.js';
 import { mapBounded } from './bounded.js';
 import { CachedReadTarget } from './cached-target.js';
+import { blockingReads } from './blocking-reads.js';
 import { listUserIndexes } from './list-users.js';
 import { noteWriter, planUser } from './plan-user.js';
 
@@ -117,9 +118,10 @@ function replayedSize(state: ReplayedUser): number {
  * Reads only the named users' indexes (or every index for a full restore) and their account state
  * at the restore point, to know what there is to restore and in which order. Users are read in
  * parallel; the small objects read are kept (within a memory budget) for the restore itself.
+ * `blockingReads`: read a local directory synchronously (the offline command: nothing else to serve).
  */
-export async function planRestore(repo: BackupRepository, scope: RestoreScope): Promise<RestorePlan> {
-  const cache = new CachedReadTarget(repo.target, CACHE_BYTES);
+export async function planRestore(repo: BackupRepository, scope: RestoreScope, options: { blockingReads?: boolean } = {}): Promise<RestorePlan> {
+  const cache = new CachedReadTarget((options.blockingReads && blockingReads(repo.target)) || repo.target, CACHE_BYTES);
   const reader = repo.withTarget(cache);
   const full = scope.userIds.length === 0;
   const unreadable: RestorePlan['unreadable'] = [];

@@ -61,6 +61,7 @@ describe('restore of photos into a filesystem blob store', () => {
     const blobs = await openFsBlobStore(join(tempDir(), 'blobs'));
     const report = await executeRestore(w.repo, target, blobs, await planRestore(w.repo, { userIds: [], categories: KINDS, priority: KINDS }));
     assert.deepEqual(report.quarantined, []);
+    assert.equal(report.blobs, 20, 'the report counts every photo copied');
     for (const { user, photos } of w.people) {
       assert.equal((await target.listItems(user.id, 'photos', { limit: 100 })).length, photos.length);
       for (const img of photos) assert.deepEqual(await bytesOf(await blobs.get(sha256(img))), img, 'the photo bytes are back');

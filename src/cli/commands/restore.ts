@@ -103,7 +103,8 @@ async function runRestore(opts: Opts): Promise<void> {
       at: at?.toISOString(),
       concurrency: Number(opts.concurrency) || DEFAULT_RESTORE_CONCURRENCY,
     };
-    const plan = await planRestore(repo, scope);
+    // Offline: nothing else to serve meanwhile, so a local backup is read with synchronous reads.
+    const plan = await planRestore(repo, scope, { blockingReads: true });
     if (opts.plan) {
       // Estimate from a conservative restore rate measured on this kind of machine (bench/restore).
       const etaSeconds = Math.ceil(plan.items / 5000 + plan.bytes / (50 * 1024 * 1024));
