@@ -193,6 +193,8 @@ export async function verifyRepository(repo: BackupRepository, options: VerifyOp
   // Every photo a restored user refers to must be there, unless prune removed it on purpose; a
   // photo the user has now must be there in any case.
   for (const c of blobChecks) {
+    // Who a damaged photo affects: users without a snapshot name their photos only in segments.
+    for (const b of c.blobRefs) addUse(blobUsers, names.blob(b), c.userId);
     for (const b of c.blobRefs) if (!present.has(names.blob(b)) && !pruned.has(names.blob(b))) fail(names.blob(b), [c.userId], 'missing: the user refers to this photo');
     const refs = new Set(c.blobRefs);
     for (const b of c.live) if (!present.has(names.blob(b)) && (pruned.has(names.blob(b)) || !refs.has(b))) fail(names.blob(b), [c.userId], 'missing: a photo the user has now needs it');
