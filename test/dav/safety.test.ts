@@ -51,6 +51,12 @@ describe('DAV safety', () => {
       assert.equal(r.status, status, `${method} ${path}: ${r.text.slice(0, 300)}`);
       assert.ok(r.text.includes(marker), `${method} ${path} does not say ${marker}: ${r.text.slice(0, 300)}`);
     }
+    // A vCard in Latin-1, not UTF-8: refused, not stored with U+FFFD in place of the é.
+    const latin1 = Buffer.from('BEGIN:VCARD\r\nVERSION:3.0\r\nUID:jose\r\nFN:Jos\u00e9\r\nEND:VCARD\r\n', 'latin1');
+    const res = await fetch(`${server.url}/dav/ada/contacts/jose.vcf`, { method: 'PUT', headers: basic('ada', ada.token), body: latin1 });
+    const text = await res.text();
+    assert.equal(res.status, 403, text);
+    assert.ok(text.includes('not UTF-8'), text);
     assert.equal(await state(), before, 'a refused request changed something');
   });
 

@@ -1,4 +1,5 @@
 // PUT (RFC 4791 §5.3.2, RFC 6352 §6.3.2): a vCard or iCalendar object (files into photo folders: photo-files.ts).
+import { isUtf8 } from 'node:buffer';
 import { fail } from '../../core/errors.js';
 import { etagOf } from '../../core/dav/dav-service.js';
 import { type DavRequest, preconditionsOf, readBody } from '../dav-request.js';
@@ -21,8 +22,9 @@ export async function put(req: DavRequest): Promise<void> {
   let result;
   {
     const bytes = await readBody(req.request, 1024 * 1024 + 1);
+    // Checked on the bytes: decoding would silently turn bad sequences into U+FFFD.
+    if (!isUtf8(bytes)) fail(col.kind === 'contacts' ? 'invalid_vcard' : 'invalid_icalendar', 'the body is not UTF-8 text');
     const text = bytes.toString('utf8');
-    if (!Buffer.from(text, 'utf8').equals(bytes)) fail(col.kind === 'contacts' ? 'invalid_vcard' : 'invalid_icalendar', 'the body is not UTF-8 text');
     let target = id;
     let known: typeof current | undefined = current;
     const uid = item ? null : uidOf(text, id);

@@ -19,10 +19,11 @@ interface RunningSync {
  * How many syncs may run at once. A commit waits for a sync that *starts* after it: with one sync
  * at a time it waits for the running one and then a whole next one (~2 sync times); with several,
  * a new group starts its own sync at once (~1 sync time), and this disk completes overlapping
- * flushes about as fast as single ones (bench/carddav.bench.ts: 8 clients, writes per fsync).
+ * flushes about as fast as single ones (bench/fsync-probe.ts: 8 writers, ~1.5× the acknowledged
+ * writes per second of one sync at a time).
  * Three leaves one of libuv's four threadpool threads to file and crypto work.
  */
-export const MAX_SYNCS_IN_FLIGHT = Number(process.env.KEEPSAKE_WAL_SYNCS ?? 3);
+export const MAX_SYNCS_IN_FLIGHT = 3;
 
 /**
  * Tracks "sync points": every committed group (and every commit by another connection that we
