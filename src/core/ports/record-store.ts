@@ -170,8 +170,12 @@ export interface RecordStore {
   /** Kept versions of one item, newest first. */
   listRevisions(userId: string, collection: string, id: string): Promise<Revision[]>;
   getRevision(userId: string, collection: string, id: string, version: number): Promise<Revision | null>;
-  /** Tombstones of the user, newest first, at most `limit`. */
-  listTombstones(userId: string, limit: number): Promise<StoredItem[]>;
+  /**
+   * The trash: for each deleted item (newest tombstone first, at most `limit`), the revision
+   * its deletion kept (its newest `deleted` revision). A tombstone whose revision has expired
+   * is not listed. One query, not one per tombstone.
+   */
+  listTrash(userId: string, limit: number): Promise<Revision[]>;
   /** Deletes revisions kept before `before`; returns how many. */
   pruneRevisions(before: string): Promise<number>;
 

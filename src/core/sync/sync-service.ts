@@ -243,12 +243,7 @@ export class SyncService {
   async listTrash(user: User, limit = 1000): Promise<WireRevision[]> {
     this.restores.requireAvailable(user.id, KINDS);
     const kinds = await this.kindsOf(user);
-    const out: WireRevision[] = [];
-    for (const t of await this.store.listTombstones(user.id, limit)) {
-      const rev = (await this.store.listRevisions(user.id, t.collection, t.id)).find((r) => r.reason === 'deleted');
-      if (rev) out.push(wireRevision(rev, kinds.get(t.collection) ?? 'notes'));
-    }
-    return out;
+    return (await this.store.listTrash(user.id, limit)).map((rev) => wireRevision(rev, kinds.get(rev.collection) ?? 'notes'));
   }
 
   /** Brings a deleted item back with the content it had when it was deleted. */

@@ -8,6 +8,7 @@ import type { NewCollection, PreparedChange, User } from '../../core/model.js';
 import type { RecordStore } from '../../core/ports/record-store.js';
 import { describeDuplicates } from './duplicates.contract.js';
 import { describePurge } from './purge.contract.js';
+import { describeTrash } from './trash.contract.js';
 import { describeRestore } from './restore.contract.js';
 import { describeUnsettledReads } from './unsettled-reads.contract.js';
 
@@ -43,6 +44,7 @@ export function del(id: string, baseVersion: number, changeId = randomUUID()): P
 export function describeRecordStore(name: string, factory: RecordStoreFactory): void {
   describeRestore(name, factory);
   describeDuplicates(name, factory);
+  describeTrash(name, factory);
   describePurge(name, factory);
   describeUnsettledReads(name, factory);
   describe(`RecordStore contract: ${name}`, () => {
@@ -190,7 +192,7 @@ export function describeRecordStore(name: string, factory: RecordStoreFactory): 
       const revs = await sut.listRevisions(user.id, 'notes', 'n1');
       assert.equal(revs[0].reason, 'deleted');
       assert.equal(revs[0].content, a.item.content);
-      assert.deepEqual((await sut.listTombstones(user.id, 10)).map((t) => t.id), ['n1']);
+      assert.deepEqual((await sut.listTrash(user.id, 10)).map((r) => [r.id, r.reason, r.hash]), [['n1', 'deleted', revs[0].hash]]);
       assert.deepEqual((await sut.listItems(user.id, 'notes', { limit: 10 })).map((i) => i.id), ['n2']);
       assert.equal((await sut.listItems(user.id, 'notes', { limit: 10, includeDeleted: true })).length, 2);
       let col = await sut.getCollection(user.id, 'notes');

@@ -226,14 +226,18 @@ export class MemoryRecordStore implements RecordStore {
     return r ? copy(r) : null;
   }
 
-  async listTombstones(userId: string, limit: number): Promise<StoredItem[]> {
+  async listTrash(userId: string, limit: number): Promise<Revision[]> {
     const s = this.state.get(userId);
     if (!s) return [];
-    return [...s.items.values()]
-      .filter((i) => i.deleted)
-      .sort((a, b) => b.version - a.version)
-      .slice(0, limit)
-      .map(copy);
+    const out: Revision[] = [];
+    for (const t of [...s.items.values()].filter((i) => i.deleted).sort((a, b) => b.version - a.version)) {
+      const kept = s.revisions
+        .filter((r) => r.collection === t.collection && r.id === t.id && r.reason === 'deleted')
+        .sort((a, b) => b.version - a.version)[0];
+      if (kept) out.push(copy(kept));
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   async pruneRevisions(before: string): Promise<number> {

@@ -307,12 +307,16 @@ export class PostgresRecordStore implements RecordStore {
     return r ? toRevision(r) : null;
   }
 
-  async listTombstones(userId: string, limit: number): Promise<StoredItem[]> {
-    const rows = await this.rows<ItemRow>(
-      `SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = $1 AND deleted ORDER BY version DESC LIMIT $2`,
+  async listTrash(userId: string, limit: number): Promise<Revision[]> {
+    const rows = await this.rows<RevisionRow>(
+      `WITH t AS (SELECT collection, id, version AS tombstone FROM items WHERE user_id = $1 AND deleted)
+       SELECT ${REVISION_COLUMNS} FROM (
+         SELECT r.*, t.tombstone, ROW_NUMBER() OVER (PARTITION BY r.collection, r.id ORDER BY r.version DESC) AS newest
+         FROM t JOIN revisions r ON r.user_id = $1 AND r.collection = t.collection AND r.id = t.id AND r.reason = 'deleted'
+       ) kept WHERE newest = 1 ORDER BY tombstone DESC LIMIT $2`,
       [userId, limit],
     );
-    return rows.map(toItem);
+    return rows.map(toRevision);
   }
 
   async pruneRevisions(before: string): Promise<number> {

@@ -263,11 +263,19 @@ export class SqliteRecordStore implements RecordStore {
     });
   }
 
-  listTombstones(userId: string, limit: number): Promise<StoredItem[]> {
+  listTrash(userId: string, limit: number): Promise<Revision[]> {
     return this.read(() =>
-      (this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND deleted = 1 ORDER BY version DESC LIMIT ?`).all(userId, limit) as ItemRow[]).map(
-        toItem,
-      ),
+      (
+        this.q
+          .sql(
+            `WITH t AS (SELECT collection, id, version AS tombstone FROM items WHERE user_id = @user AND deleted = 1)
+       SELECT ${REVISION_COLUMNS} FROM (
+         SELECT r.*, t.tombstone, ROW_NUMBER() OVER (PARTITION BY r.collection, r.id ORDER BY r.version DESC) AS newest
+         FROM t JOIN revisions r ON r.user_id = @user AND r.collection = t.collection AND r.id = t.id AND r.reason = 'deleted'
+       ) kept WHERE newest = 1 ORDER BY tombstone DESC LIMIT @limit`,
+          )
+          .all({ user: userId, limit }) as RevisionRow[]
+      ).map(toRevision),
     );
   }
 
