@@ -19,6 +19,8 @@ export function checkTextSize(text: string, maxBytes: number, code: ErrorCode, w
  * stored and hashed as U+FFFD, so the bytes given back would differ from the ones accepted.
  */
 export function checkWellFormedUnicode(text: string, code: ErrorCode, what: string): void {
+  // String.prototype.isWellFormed (ES2024, in Node 20) is the fast path; the regex finds the index.
+  if ((text as unknown as { isWellFormed(): boolean }).isWellFormed()) return;
   const m = LONE_SURROGATE.exec(text);
   if (m) fail(code, `${what} contains a lone UTF-16 surrogate at index ${m.index} (not valid Unicode)`, { index: m.index });
 }
