@@ -11,7 +11,6 @@ import {
   type CollectionRow,
   ITEM_COLUMNS,
   type ItemRow,
-  REVISION_COLUMNS,
   type RevisionRow,
   TOKEN_COLUMNS,
   type TokenRow,
@@ -23,6 +22,7 @@ import {
   toToken,
   toUser,
 } from './rows.js';
+import { REVISION_AT, REVISIONS_OF_ITEM, TRASH_OF_USER } from './revision-sql.js';
 import { readBackupBatchRows } from './backup-reads.js';
 import { purgeDeletedUser } from './purge-user.js';
 import { bumpEpochRow, restoreAccountRows, restoreItemRows } from './restore-writes.js';
@@ -292,31 +292,16 @@ export class PostgresRecordStore implements RecordStore {
   }
 
   async listRevisions(userId: string, collection: string, id: string): Promise<Revision[]> {
-    const rows = await this.rows<RevisionRow>(
-      `SELECT ${REVISION_COLUMNS} FROM revisions WHERE user_id = $1 AND collection = $2 AND id = $3 ORDER BY version DESC`,
-      [userId, collection, id],
-    );
-    return rows.map(toRevision);
+    return (await this.rows<RevisionRow>(REVISIONS_OF_ITEM, [userId, collection, id])).map(toRevision);
   }
 
   async getRevision(userId: string, collection: string, id: string, version: number): Promise<Revision | null> {
-    const [r] = await this.rows<RevisionRow>(
-      `SELECT ${REVISION_COLUMNS} FROM revisions WHERE user_id = $1 AND collection = $2 AND id = $3 AND version = $4`,
-      [userId, collection, id, version],
-    );
+    const [r] = await this.rows<RevisionRow>(REVISION_AT, [userId, collection, id, version]);
     return r ? toRevision(r) : null;
   }
 
   async listTrash(userId: string, limit: number): Promise<Revision[]> {
-    const rows = await this.rows<RevisionRow>(
-      `WITH t AS (SELECT collection, id, version AS tombstone FROM items WHERE user_id = $1 AND deleted)
-       SELECT ${REVISION_COLUMNS} FROM (
-         SELECT r.*, t.tombstone, ROW_NUMBER() OVER (PARTITION BY r.collection, r.id ORDER BY r.version DESC) AS newest
-         FROM t JOIN revisions r ON r.user_id = $1 AND r.collection = t.collection AND r.id = t.id AND r.reason = 'deleted'
-       ) kept WHERE newest = 1 ORDER BY tombstone DESC LIMIT $2`,
-      [userId, limit],
-    );
-    return rows.map(toRevision);
+    return (await this.rows<RevisionRow>(TRASH_OF_USER, [userId, limit])).map(toRevision);
   }
 
   async pruneRevisions(before: string): Promise<number> {

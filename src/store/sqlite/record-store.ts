@@ -14,6 +14,7 @@ import type {
 } from '../../core/model.js';
 import type { AdoptedIdentity, BackupBatch, ReadOptions, RecordStore, ServerIdentity, StoreStats, RestoredAccount, RestoredItem, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { purgeDeletedUserInTransaction } from './purge-user.js';
+import { revisionAt, revisionsOf, trashOf } from './revision-reads.js';
 import { readBackupBatchRows } from './backup-reads.js';
 import { applyChangesInTransaction } from './apply-changes.js';
 import { Checkpointer } from './checkpointer.js';
@@ -25,13 +26,10 @@ import {
   type CollectionRow,
   ITEM_COLUMNS,
   type ItemRow,
-  REVISION_COLUMNS,
-  type RevisionRow,
   TOKEN_COLUMNS,
   type TokenRow,
   toCollection,
   toItem,
-  toRevision,
   toToken,
   toUser,
   USER_COLUMNS,
@@ -245,38 +243,15 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   listRevisions(userId: string, collection: string, id: string): Promise<Revision[]> {
-    return this.read(() =>
-      (
-        this.q
-          .sql(`SELECT ${REVISION_COLUMNS} FROM revisions WHERE user_id = ? AND collection = ? AND id = ? ORDER BY version DESC`)
-          .all(userId, collection, id) as RevisionRow[]
-      ).map(toRevision),
-    );
+    return this.read(() => revisionsOf(this.q, userId, collection, id));
   }
 
   getRevision(userId: string, collection: string, id: string, version: number): Promise<Revision | null> {
-    return this.read(() => {
-      const r = this.q
-        .sql(`SELECT ${REVISION_COLUMNS} FROM revisions WHERE user_id = ? AND collection = ? AND id = ? AND version = ?`)
-        .get(userId, collection, id, version) as RevisionRow | undefined;
-      return r ? toRevision(r) : null;
-    });
+    return this.read(() => revisionAt(this.q, userId, collection, id, version));
   }
 
   listTrash(userId: string, limit: number): Promise<Revision[]> {
-    return this.read(() =>
-      (
-        this.q
-          .sql(
-            `WITH t AS (SELECT collection, id, version AS tombstone FROM items WHERE user_id = @user AND deleted = 1)
-       SELECT ${REVISION_COLUMNS} FROM (
-         SELECT r.*, t.tombstone, ROW_NUMBER() OVER (PARTITION BY r.collection, r.id ORDER BY r.version DESC) AS newest
-         FROM t JOIN revisions r ON r.user_id = @user AND r.collection = t.collection AND r.id = t.id AND r.reason = 'deleted'
-       ) kept WHERE newest = 1 ORDER BY tombstone DESC LIMIT @limit`,
-          )
-          .all({ user: userId, limit }) as RevisionRow[]
-      ).map(toRevision),
-    );
+    return this.read(() => trashOf(this.q, userId, limit));
   }
 
   pruneRevisions(before: string): Promise<number> {
