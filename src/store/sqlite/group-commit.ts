@@ -118,10 +118,14 @@ export class GroupCommit {
   readUnsettled<T>(run: () => T): Promise<T> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
-    const value = run();
-    // Commits of other connections seen here must be covered by the next fsync too.
-    this.noteOtherConnections();
-    return Promise.resolve(value);
+    try {
+      const value = run();
+      // Commits of other connections seen here must be covered by the next fsync too.
+      this.noteOtherConnections();
+      return Promise.resolve(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Resolves once everything committed (or seen committed) so far is durable. */
