@@ -19,8 +19,9 @@ interface RunningSync {
  * How many syncs may run at once. A commit waits for a sync that *starts* after it: with one sync
  * at a time it waits for the running one and then a whole next one (~2 sync times); with several,
  * a new group starts its own sync at once (~1 sync time), and this disk completes overlapping
- * flushes about as fast as single ones (bench/fsync-probe.ts: 8 writers, ~1.5× the acknowledged
- * writes per second of one sync at a time).
+ * flushes about as fast as single ones (bench/fsync-probe.ts, 8 writers: ~1.5× the acknowledged
+ * writes per second of one sync at a time while syncs are slow under load; 0.86× on a quiet disk,
+ * where a sync is a tenth of a PUT and CPU bounds throughput instead).
  * Three leaves one of libuv's four threadpool threads to file and crypto work.
  */
 export const MAX_SYNCS_IN_FLIGHT = 3;
