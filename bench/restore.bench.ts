@@ -56,6 +56,9 @@ try {
     if (report.quarantined.length > 0) throw new Error(`single-user restore quarantined ${JSON.stringify(report.quarantined)}`);
     return ms;
   }
+  // One run not counted: the first restore of the process also compiles the restore code (JIT),
+  // which the large-repository runs below, made after the full restore, never pay.
+  await singleUser();
   const singleSmall: number[] = [];
   for (let i = 0; i < RUNS; i++) singleSmall.push(await singleUser());
   log(`single user with ${SMALL} users: ${singleSmall.map((x) => x.toFixed(0)).join(', ')} ms`);
