@@ -5,10 +5,10 @@ import { LIMITS, recurringEvent, taskWithoutStart, vcard3, vcard4 } from '../cor
 import { type CheckedContent, checkContentInline, type ContentToCheck } from '../core/ports/content-checker.js';
 import { ContentWorkerPool } from './content-pool.js';
 
-/** A batch mixing every kind with good and bad content. */
-function mixedBatch(): ContentToCheck[] {
+/** A batch mixing every kind with good and bad content (`rounds` × 10 items). */
+function mixedBatch(rounds = 40): ContentToCheck[] {
   const items: ContentToCheck[] = [];
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < rounds; i++) {
     items.push({ kind: 'contacts', id: 'A1B2C3D4-0000-4000-8000-000000000001', content: vcard3() });
     items.push({ kind: 'contacts', id: 'urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1', content: vcard4() });
     items.push({ kind: 'contacts', id: 'wrong-uid', content: vcard3() }); // uid_mismatch
@@ -46,7 +46,9 @@ describe('ContentWorkerPool', () => {
   });
 
   it('still answers every item when its workers die mid-batch, and starts new ones after', async () => {
-    const items = mixedBatch();
+    // Large enough that the workers are still busy with their shares when they are terminated
+    // (with 400 items, fast workers sometimes answered before the terminate took effect).
+    const items = mixedBatch(1000);
     const expected = visible(checkContentInline(items, LIMITS));
     const pending = pool.checkAll(items, LIMITS);
     await pool.close(); // terminates the workers while they hold their shares
