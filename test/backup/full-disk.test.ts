@@ -1,36 +1,22 @@
 // A real full backup disk (a tiny tmpfs; needs root, skipped otherwise): the server keeps serving, reports lag, catches up.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
 import { openFileTarget } from '../../src/backup/targets/file/file-target.js';
 import { sameFilesystemWarnings } from '../../src/backup/open-backup.js';
-import { runCli, startServe } from '../helpers/cli.js';
+import { runCli, startServe, stopped } from '../helpers/cli.js';
+import { mountTmpfs, unmountAll } from '../helpers/tmpfs.js';
 import { basic, call } from '../helpers/test-server.js';
 import { cleanTempDirs, eventually, tempDir } from './backup-helpers.js';
 
-const mounted: string[] = [];
 after(() => {
-  for (const m of mounted) spawnSync('umount', ['-l', m]);
+  unmountAll();
   cleanTempDirs();
 });
 
-function mountTmpfs(dir: string, size: string): boolean {
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  if (r.status === 0) mounted.push(dir);
-  return r.status === 0;
-}
 
-function stopped(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.on('exit', () => resolve());
-  });
-}
 
 describe('backup target on a full disk', () => {
   it('warns when a target shares the store filesystem, not when it is on another', async (t) => {

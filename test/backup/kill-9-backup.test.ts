@@ -4,24 +4,17 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
 import { openSqliteStore } from '../../src/store/sqlite/record-store.js';
 import { openRepository } from '../../src/backup/repository.js';
 import { replayUser } from '../../src/backup/replay.js';
 import { openFileTarget } from '../../src/backup/targets/file/file-target.js';
 import { vcard } from '../helpers/fixtures.js';
-import { runCli, startServe } from '../helpers/cli.js';
+import { runCli, startServe, stopped } from '../helpers/cli.js';
 import { basic, call } from '../helpers/test-server.js';
 import { assertSameAsStore, cleanTempDirs, eventually, tempDir } from './backup-helpers.js';
 
 after(cleanTempDirs);
 
-function stopped(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.on('exit', () => resolve());
-  });
-}
 
 describe('backup across kill -9', () => {
   it('every write acknowledged with durability=backup is in the backup; restart resumes without gap or duplicate; verify is clean', async () => {

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
 import { openRepository } from '../../src/backup/repository.js';
 import { coverageGaps, replayUser } from '../../src/backup/replay.js';
 import { openFileTarget } from '../../src/backup/targets/file/file-target.js';
@@ -12,18 +11,12 @@ import { prepareServeBackup } from '../../src/backup/serve-backup.js';
 import { resolveConfig } from '../../src/config/config-schema.js';
 import { MemoryBlobStore } from '../../src/store/memory/blob-store.js';
 import { MemoryRecordStore } from '../../src/store/memory/record-store.js';
-import { runCli, startServe } from '../helpers/cli.js';
+import { runCli, startServe, stopped } from '../helpers/cli.js';
 import { basic, call } from '../helpers/test-server.js';
 import { assertSameAsStore, cleanTempDirs, COLLECTIONS, eventually, newUser, note, NOW, tempDir } from './backup-helpers.js';
 
 after(cleanTempDirs);
 
-function stopped(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.on('exit', () => resolve());
-  });
-}
 
 describe('backup target unreachable at start-up', () => {
   it('keepsake serve starts and serves, says the target is failing (log, status, metrics), and catches up with no gap once it is mounted', async () => {

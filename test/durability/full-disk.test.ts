@@ -2,35 +2,23 @@
 // writes fail with a clear error, nothing acknowledged is lost, and writing resumes once space returns.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type ChildProcess, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli, startServe } from '../helpers/cli.js';
+import { runCli, startServe, stopped } from '../helpers/cli.js';
+import { mountTmpfs, unmountAll } from '../helpers/tmpfs.js';
 import { png, sha256 } from '../helpers/fixtures.js';
 import { basic, call } from '../helpers/test-server.js';
 
-const mounted: string[] = [];
 const temps: string[] = [];
 after(() => {
-  for (const m of mounted) spawnSync('umount', ['-l', m]);
+  unmountAll();
   for (const d of temps) rmSync(d, { recursive: true, force: true });
 });
 
-function mountTmpfs(dir: string, size: string): boolean {
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  if (r.status === 0) mounted.push(dir);
-  return r.status === 0;
-}
 
-function stopped(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.on('exit', () => resolve());
-  });
-}
 
 describe('the store on a full disk', () => {
   it('refuses writes with storage_full, loses nothing acknowledged, and resumes when space returns', async (t) => {

@@ -50,3 +50,11 @@ export function startServe(args: string[], env: Record<string, string> = {}): Pr
     });
   });
 }
+
+/** Resolves once `child` has exited (at once if it already has). */
+export function stopped(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.on('exit', () => resolve());
+  });
+}

@@ -7,10 +7,6 @@ export type JcalProperty = [name: string, params: Record<string, unknown>, type:
 /** `[name, properties, subcomponents]`. */
 export type JcalComponent = [name: string, properties: JcalProperty[], components: JcalComponent[]];
 
-export function componentName(c: JcalComponent): string {
-  return c[0];
-}
-
 /** The component's properties, or only those named `name` (lower-case). */
 export function properties(c: JcalComponent, name?: string): JcalProperty[] {
   return name === undefined ? c[1] : c[1].filter((p) => p[0] === name);
@@ -24,11 +20,6 @@ export function subcomponents(c: JcalComponent, name?: string): JcalComponent[] 
 export function firstProperty(c: JcalComponent, name: string): JcalProperty | null {
   for (const p of c[1]) if (p[0] === name) return p;
   return null;
-}
-
-/** The property's values (jCal allows several, e.g. CATEGORIES). */
-export function propertyValues(p: JcalProperty): unknown[] {
-  return p.slice(3);
 }
 
 /**
