@@ -2,6 +2,7 @@
 // that hold nothing yet (a restore into an empty or lost store), many users per transaction, from
 // the restore's worker threads on connections of their own.
 import Database from 'better-sqlite3';
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { EMPTY_DIGEST } from '../../core/digest.js';
 import type { RestoredAccount, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { restoreAccountRows } from './restore-writes.js';
@@ -74,11 +75,14 @@ export function restoreFreshCategoryRows(q: StatementCache, userId: string, cate
  * A write connection of its own to an open store's file, for a restore's worker thread. Writers
  * of one restore take turns through `lock` (a shared Int32 word, 0 = free), so none waits in
  * SQLite's busy handler; anyone else writing (the server's own connection, the checkpointer) is
- * waited for by `busy_timeout`. `synchronous = FULL`: in WAL mode every COMMIT fsyncs the WAL, so
- * a transaction is durable when {@link BulkRestoreWriter.transaction} returns.
+ * waited for by `busy_timeout`. Durability as in group-commit.ts: `synchronous = NORMAL` (COMMIT
+ * writes the WAL frames without syncing them), then an fdatasync of the `-wal` file after the lock
+ * is released — so the next writer's inserts overlap this one's sync — before
+ * {@link BulkRestoreWriter.transaction} returns: a transaction is durable when it returns.
  */
 export class BulkRestoreWriter {
   private readonly db: Database.Database;
+  private readonly walFd: number;
   readonly q: StatementCache;
 
   constructor(
@@ -92,23 +96,28 @@ export class BulkRestoreWriter {
       this.db.close();
       throw new Error(`${path} is not in WAL mode (${String(mode)})`);
     }
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('wal_autocheckpoint = 0');
     // A restore writes every kind of every user: the index pages it returns to stay cached.
     this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
     this.q = new StatementCache(this.db);
+    // Valid while any connection is open: SQLite reuses the WAL in place and deletes it only when the last one closes.
+    this.walFd = openSync(`${path}-wal`, 'r');
   }
 
   /** Runs `fn` in one write transaction, durable when this returns; rolled back if it throws. */
   transaction<T>(fn: (q: StatementCache) => T): T {
     while (Atomics.compareExchange(this.lock, 0, 0, 1) !== 0) Atomics.wait(this.lock, 0, 1, 100);
+    let result: T;
     try {
-      return this.db.transaction(() => fn(this.q)).immediate();
+      result = this.db.transaction(() => fn(this.q)).immediate();
     } finally {
       Atomics.store(this.lock, 0, 0);
       Atomics.notify(this.lock, 0, 1);
     }
+    fdatasyncSync(this.walFd);
+    return result;
   }
 
   /** Writes accounts (see `RecordStore.restoreAccount`); call inside {@link transaction}. */
@@ -117,6 +126,7 @@ export class BulkRestoreWriter {
   }
 
   close(): void {
+    closeSync(this.walFd);
     this.db.close();
   }
 }
