@@ -196,6 +196,11 @@ export interface RecordStore {
   /** Records that the user uploaded (and so may read) this blob. Idempotent. */
   addBlobRef(userId: string, hash: string): Promise<void>;
   hasBlobRef(userId: string, hash: string): Promise<boolean>;
+  /**
+   * Which of `hashes` any user refers to (soft-deleted users included: their data is kept until
+   * purged). The blob sweep removes a blob file only when no one does.
+   */
+  referencedBlobs(hashes: readonly string[]): Promise<Set<string>>;
 
   /**
    * Every user's id with its highest sequence number (0 for none), in no particular order. One

@@ -258,6 +258,10 @@ export class MemoryRecordStore implements RecordStore {
     return this.state.get(userId)?.blobs.has(hash) ?? false;
   }
 
+  async referencedBlobs(hashes: readonly string[]): Promise<Set<string>> {
+    return new Set(hashes.filter((h) => [...this.state.values()].some((s) => s.blobs.has(h))));
+  }
+
   // DAV properties (issue 6), keyed user \0 collection \0 resource.
   private readonly davProps = new Map<string, Record<string, string>>();
 

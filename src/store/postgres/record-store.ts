@@ -321,6 +321,10 @@ export class PostgresRecordStore implements RecordStore {
     return (await this.rows('SELECT 1 FROM blob_refs WHERE user_id = $1 AND hash = $2', [userId, hash])).length > 0;
   }
 
+  async referencedBlobs(hashes: readonly string[]): Promise<Set<string>> {
+    return new Set((await this.rows<{ hash: string }>('SELECT DISTINCT hash FROM blob_refs WHERE hash = ANY($1::text[])', [[...hashes]])).map((r) => r.hash));
+  }
+
   async getDavProperties(userId: string, collection: string, resource: string): Promise<Record<string, string>> {
     const rows = await this.rows<{ props: Record<string, string> }>('SELECT props FROM dav_properties WHERE user_id = $1 AND collection = $2 AND resource = $3', [userId, collection, resource]);
     return rows[0]?.props ?? {};
