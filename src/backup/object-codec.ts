@@ -76,10 +76,19 @@ export function encodeObject(name: string, type: ObjectTypeName, payload: Uint8A
 
 const sha256 = (bytes: Uint8Array): Buffer => hash('sha256', bytes, 'buffer');
 
+/** What the checksum is taken over in format 2 (one 48-byte input, hashed in one call). */
+const checksumInput = Buffer.alloc(48);
+
 /** Format 2 checksum: SHA-256 of the first 16 header bytes and the body's SHA-256. */
 function checksum(head: Uint8Array, bodyHash: Uint8Array): Buffer {
-  return createHash('sha256').update(head).update(bodyHash).digest();
+  checksumInput.set(head.subarray(0, 16), 0);
+  checksumInput.set(bodyHash, 16);
+  return sha256(checksumInput);
 }
+
+/** Type names by their header byte. */
+const TYPE_NAMES: Array<ObjectTypeName | undefined> = [];
+for (const [name, code] of Object.entries(ObjectType)) TYPE_NAMES[code] = name as ObjectTypeName;
 
 /** What {@link readHeader} found. */
 export interface ObjectHeader {
@@ -108,7 +117,7 @@ export function checkObject(name: string, bytes: Uint8Array): ObjectHeader {
       object: name,
     });
   }
-  const typeName = (Object.keys(ObjectType) as ObjectTypeName[]).find((k) => ObjectType[k] === buf[5]);
+  const typeName = TYPE_NAMES[buf[5]];
   if (!typeName) throw corrupt(`unknown object type ${buf[5]}`);
   const bodyLength = Number(buf.readBigUInt64BE(8));
   if (buf.length !== HEADER_BYTES + bodyLength) throw corrupt(`length ${buf.length - HEADER_BYTES} bytes, header says ${bodyLength} (truncated or extended)`);

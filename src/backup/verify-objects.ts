@@ -240,10 +240,11 @@ export async function startObjectPass(
     const done = options.checkBlobs ? checkAllObjects(repo, blobs.map((o) => ({ ...o, decode: false })), onResult, { threads }) : Promise.resolve();
     return { listing, done };
   }
-  const blobs = await repo.listNames('blobs/');
-  const { tasks, rootFiles } = walkTasks(root, options.restore === true);
-  const listing: BackupObjectInfo[] = [...rootFiles, ...blobs];
+  // The workers start first (each loads its modules while this thread lists), the users' and
+  // data directories go to them at once, and the photos are listed while they work.
   const pool = new WorkerPool(root, repo.objectKey(), threads);
+  const { tasks, rootFiles } = walkTasks(root, options.restore === true);
+  const listing: BackupObjectInfo[] = [...rootFiles];
   const smallDone = pool.run(
     tasks,
     (r) => {
@@ -252,6 +253,15 @@ export async function startObjectPass(
     },
     onTask,
   );
+  smallDone.catch(() => {}); // awaited below
+  let blobs: BackupObjectInfo[];
+  try {
+    blobs = await repo.listNames('blobs/');
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  listing.push(...blobs);
   // Queued behind the small objects on the same threads: they start the moment those are done.
   const blobsDone = options.checkBlobs ? checkAllObjects(repo, blobs.map((o) => ({ ...o, decode: false })), onResult, { threads, pool }) : Promise.resolve();
   const done = Promise.all([smallDone, blobsDone]).then(() => {}).finally(() => pool.close());
