@@ -129,6 +129,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE revisions ADD COLUMN change_id TEXT;
       DROP TABLE change_ids;`,
   },
+  {
+    // The blob sweep (photo files no account refers to any more) asks "does anyone still refer to
+    // this blob?" by hash. Version 6, not 5: 5 is the items re-keying of the batch-speed work.
+    version: 6,
+    description: 'blob refs by hash (blob sweep)',
+    sql: `CREATE INDEX blob_refs_by_hash ON blob_refs (hash);`,
+  },
 ];
 
 /** Highest schema version this code knows. */
