@@ -52,6 +52,7 @@ async function world(users = 12) {
     const n0 = notes.find((i) => i.id === 'n0')!;
     const n1 = notes.find((i) => i.id === 'n1')!;
     await store.applyChanges(user.id, [change('notes', 'n0', note(`${u} again`), n0.version), change('notes', 'n1', null, n1.version)], AT);
+    await store.setDavProperties(user.id, 'contacts', '', { '{http://apple.com/ns/ical/}calendar-color': `#00${u}` });
     people.push(user);
   }
   await new BackupShipper(store, blobs, [repo]).passOnce(false);
@@ -72,6 +73,7 @@ function rowsOf(dir: string) {
       items: all('SELECT user_id, collection, id, version, hash, modified, deleted, content FROM items ORDER BY user_id, collection, id'),
       revisions: all('SELECT user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at FROM revisions ORDER BY user_id, collection, id, version'),
       blobRefs: all('SELECT user_id, hash FROM blob_refs ORDER BY user_id, hash'),
+      davProperties: all('SELECT user_id, collection, resource, props FROM dav_properties ORDER BY user_id, collection, resource'),
       blobs: readdirSync(join(dir, 'blobs'), { recursive: true }).map(String).filter((f) => /[0-9a-f]{64}$/.test(f)).sort(),
     };
   } finally {
@@ -97,7 +99,7 @@ async function inBulk(w: World, options: BulkRestoreOptions = {}, s = scope(), d
 describe('bulk restore', () => {
   after(cleanTempDirs);
 
-  it('writes exactly the rows the item-by-item restore writes: items, revisions, tombstones, digests, accounts, photos', async () => {
+  it('writes exactly the rows the item-by-item restore writes: items, revisions, tombstones, digests, accounts, DAV properties, photos', async () => {
     const w = await world();
     const one = await itemByItem(w);
     const bulk = await inBulk(w, { threads: 2 });
@@ -108,6 +110,7 @@ describe('bulk restore', () => {
     assert.equal(want.items.length, w.people.length * 12, 'live items and tombstones');
     assert.equal(want.revisions.length, w.people.length * 2, 'the overwritten and the deleted note');
     assert.equal(want.blobs.length, w.people.length);
+    assert.equal(want.davProperties.length, w.people.length);
     assert.deepEqual(rowsOf(bulk.dir), want);
     for (const u of w.people) {
       const got = (rowsOf(bulk.dir).collections as Array<{ user_id: string; id: string; count: number; digest: string }>).filter((c) => c.user_id === u.id);
