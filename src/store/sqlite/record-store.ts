@@ -270,6 +270,13 @@ export class SqliteRecordStore implements RecordStore {
     return this.read(() => this.q.sql('SELECT 1 FROM blob_refs WHERE user_id = ? AND hash = ?').get(userId, hash) !== undefined);
   }
 
+  referencedBlobs(hashes: readonly string[]): Promise<Set<string>> {
+    return this.read(() => {
+      const found = this.q.sql('SELECT DISTINCT hash FROM blob_refs WHERE hash IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(hashes));
+      return new Set(found as string[]);
+    });
+  }
+
   getDavProperties(userId: string, collection: string, resource: string, options?: ReadOptions): Promise<Record<string, string>> {
     return this.read(() => {
       const row = this.q.sql('SELECT props FROM dav_properties WHERE user_id = ? AND collection = ? AND resource = ?').pluck().get(userId, collection, resource);

@@ -22,6 +22,9 @@ export function restoreAccountRows(q: StatementCache, a: RestoredAccount): void 
     ).run(u.id, c.id, c.kind, c.name, EMPTY_DIGEST, c.createdAt, c.deletedAt);
   }
   for (const b of a.blobRefs) q.sql('INSERT OR IGNORE INTO blob_refs (user_id, hash) VALUES (?, ?)').run(u.id, b);
+  for (const d of a.davProperties ?? []) {
+    q.sql('INSERT OR IGNORE INTO dav_properties (user_id, collection, resource, props) VALUES (?, ?, ?, ?)').run(u.id, d.collection, d.resource, JSON.stringify(d.props));
+  }
   q.sql('UPDATE users SET seq = max(seq, ?) WHERE id = ?').run(a.seq, u.id);
 }
 

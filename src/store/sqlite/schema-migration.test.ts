@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { contentHash } from '../../core/hash.js';
 import { note } from '../contract/record-store.contract.js';
 import { openSqliteStore } from './record-store.js';
-import { MIGRATIONS } from './schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -20,15 +20,15 @@ const ADA = '11111111-1111-4111-8111-111111111111';
 const BOB = '22222222-2222-4222-8222-222222222222';
 const body = (text: string) => JSON.stringify({ body: text, title: 't' });
 
-/** A database file as Keepsake wrote it at schema `version`, with two users who both have a note `n1`. */
-function oldDatabase(version: number, extra?: (db: Database.Database) => void): string {
+/** A database file as Keepsake wrote it with migrations `versions`, with two users who both have a note `n1`. */
+function oldDatabase(versions: number[], extra?: (db: Database.Database) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'keepsake-migrate-'));
   dirs.push(dir);
   const file = join(dir, 'keepsake.db');
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  for (const m of MIGRATIONS.filter((m) => m.version <= version)) {
+  for (const m of MIGRATIONS.filter((m) => versions.includes(m.version))) {
     db.exec(m.sql);
     db.prepare('INSERT INTO schema_version VALUES (?, ?, ?)').run(m.version, m.description, T);
   }
@@ -54,7 +54,7 @@ function oldDatabase(version: number, extra?: (db: Database.Database) => void): 
 
 describe('SQLite schema migrations', () => {
   it('a version 4 database opens with every item, revision and sequence number, and takes writes', async () => {
-    const file = oldDatabase(4);
+    const file = oldDatabase([1, 2, 3, 4]);
     const store = await openSqliteStore(file);
     try {
       // Same item id in two users' collections of the same name: each user sees their own.
@@ -89,15 +89,33 @@ describe('SQLite schema migrations', () => {
     }
     const db = new Database(file, { readonly: true });
     try {
-      assert.equal(db.prepare('SELECT max(version) FROM schema_version').pluck().get(), 5);
+      assert.equal(db.prepare('SELECT max(version) FROM schema_version').pluck().get(), SCHEMA_VERSION);
       assert.equal(db.prepare('SELECT count(*) FROM items').pluck().get(), 4);
     } finally {
       db.close();
     }
   });
 
+  it('a database that got migration 6 before 5 (built from main in between) gets 5 as well', async () => {
+    const file = oldDatabase([1, 2, 3, 4, 6]);
+    const store = await openSqliteStore(file);
+    try {
+      assert.equal((await store.getItem(BOB, 'notes', 'n1'))?.content, body('bob'));
+      const [created] = await store.applyChanges(BOB, [note('n1', 'bob 2', 1)], T);
+      assert.equal(created.status, 'applied');
+    } finally {
+      await store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      assert.deepEqual(db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all(), MIGRATIONS.map((m) => m.version));
+    } finally {
+      db.close();
+    }
+  });
+
   it('an item without a collection row stops the migration, which changes nothing', async () => {
-    const file = oldDatabase(4, (db) => {
+    const file = oldDatabase([1, 2, 3, 4], (db) => {
       db.prepare("INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content) VALUES (?, 'lost', 'x', 4, 'h', ?, 0, 'kept')").run(ADA, T);
     });
     await assert.rejects(openSqliteStore(file), /schema migration 5 .* failed and changed nothing/);

@@ -162,6 +162,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX items_by_seq ON items (user_id, version);
       CREATE INDEX items_tombstones ON items (user_id, version) WHERE deleted = 1;`,
   },
+  {
+    // The blob sweep (photo files no account refers to any more) asks "does anyone still refer to
+    // this blob?" by hash. Version 6, not 5: 5 is the items re-keying of the batch-speed work.
+    version: 6,
+    description: 'blob refs by hash (blob sweep)',
+    sql: `CREATE INDEX blob_refs_by_hash ON blob_refs (hash);`,
+  },
 ];
 
 /** Highest schema version this code knows. */
