@@ -3,7 +3,8 @@ import type { BackupBatch } from '../core/ports/record-store.js';
 import { checkObject } from './object-codec.js';
 import type { BackupRepository } from './repository.js';
 import { names, type SegmentPayload, type VerificationPayload } from './repository-format.js';
-import { joinMetaHash, type MetaHashes, metaHashes, splitMetaHash } from './meta-hash.js';
+import { joinMetaHash, type MetaHashes, metaHashes } from './meta-hash.js';
+import { segmentPayload } from './segment-payload.js';
 import type { TargetStatus } from './shipper-options.js';
 import type { BackupShipper } from './shipper.js';
 import { snapshotFitsInline, writeSnapshot } from './snapshot.js';
@@ -334,28 +335,11 @@ export class TargetShipper {
     meta: MetaHashes,
     gen: number,
   ): Promise<UserProgress> {
-    const o = this.owner.options;
-    const old = splitMetaHash(p?.metaHash);
-    const n = (p?.n ?? 0) + 1;
-    const fromSeq = p?.toSeq ?? 0;
-    const shippedAt = new Date(o.now()).toISOString();
-    if (meta.blobs !== old.blobs) await this.shipBlobs(batch.blobRefs);
-    const seg: SegmentPayload = {
-      format: 1,
-      userId,
-      n,
-      fromSeq,
-      toSeq: batch.upTo,
-      shippedAt,
-      server: this.owner.identity,
-      collections: batch.collections,
-      metaHash: joinMetaHash(meta),
-      records: batch.records,
-    };
-    if (meta.account !== old.account || n === 1) seg.account = { user: batch.user, tokens: batch.tokens };
-    if (meta.blobs !== old.blobs || n === 1) seg.blobRefs = batch.blobRefs;
-    if (meta.dav !== old.dav || n === 1) seg.davProperties = batch.davProperties;
-    const name = names.segment(userId, n, fromSeq, batch.upTo);
+    const shippedAt = new Date(this.owner.options.now()).toISOString();
+    const seg = segmentPayload(batch, p, meta, this.owner.identity, shippedAt);
+    if (seg.blobRefs) await this.shipBlobs(seg.blobRefs);
+    const { n } = seg;
+    const name = names.segment(userId, n, seg.fromSeq, batch.upTo);
     const bytes = await this.putChecked(name, 'segment', Buffer.from(JSON.stringify(seg), 'utf8'));
     this.status.segmentsShipped++;
     this.status.bytesShipped += bytes;
