@@ -2,7 +2,7 @@
 import { collectionDigest } from '../core/digest.js';
 import { contentHash } from '../core/hash.js';
 import type { Collection, Revision, StoredItem } from '../core/model.js';
-import type { LogRecord } from '../core/ports/record-store.js';
+import type { DavPropertyRow, LogRecord } from '../core/ports/record-store.js';
 import { BackupError } from './backup-error.js';
 import type { BackupRepository, UserIndex } from './repository.js';
 import type { AccountState, SegmentPayload, SnapshotDataPayload, SnapshotPayload } from './repository-format.js';
@@ -15,6 +15,8 @@ export interface ReplayedUser {
   segment: number;
   account: AccountState | null;
   blobRefs: string[];
+  /** DAV properties (resource names clients chose, collection colours, …) as last recorded. */
+  davProperties: DavPropertyRow[];
   /** Collections as recorded by the last segment or snapshot (their `count`/`digest` are what the store had). */
   collections: Map<string, Collection>;
   /** Current item rows (live and tombstones), keyed `collection \0 id`. */
@@ -25,7 +27,7 @@ export interface ReplayedUser {
 const itemKey = (collection: string, id: string) => `${collection}\u0000${id}`;
 
 export function emptyReplay(userId: string): ReplayedUser {
-  return { userId, seq: 0, segment: 0, account: null, blobRefs: [], collections: new Map(), items: new Map(), revisions: [] };
+  return { userId, seq: 0, segment: 0, account: null, blobRefs: [], davProperties: [], collections: new Map(), items: new Map(), revisions: [] };
 }
 
 /**
@@ -62,6 +64,7 @@ export async function loadSnapshot(repo: BackupRepository, name: string, onlyCol
   state.segment = snap.segment;
   state.account = snap.account;
   state.blobRefs = snap.blobRefs;
+  state.davProperties = snap.davProperties ?? [];
   state.collections = new Map(snap.collections.map((c) => [c.collection.id, c.collection]));
   for (const c of snap.collections) {
     if (onlyCollections && !onlyCollections.has(c.collection.id)) continue;
@@ -155,6 +158,7 @@ export async function replayUser(
     if (seg.toSeq > limit) continue;
     if (seg.account) state.account = seg.account;
     if (seg.blobRefs) state.blobRefs = seg.blobRefs;
+    if (seg.davProperties) state.davProperties = seg.davProperties;
     state.collections = new Map(seg.collections.map((c) => [c.id, c]));
     state.seq = Math.max(state.seq, seg.toSeq);
     state.segment = Math.max(state.segment, seg.n);

@@ -1,6 +1,6 @@
 // What backup objects contain and how they are named (the format is described in docs/backup-format.md).
 import type { Collection, DeviceToken, User } from '../core/model.js';
-import type { LogRecord } from '../core/ports/record-store.js';
+import type { DavPropertyRow, LogRecord } from '../core/ports/record-store.js';
 
 /** Repository format written by this code. */
 export const REPOSITORY_FORMAT = 1;
@@ -51,7 +51,9 @@ export interface SegmentPayload {
   account?: AccountState;
   /** Present when the blob refs changed since the previous segment (always in segment 1): the whole sorted list. */
   blobRefs?: string[];
-  /** Fingerprint of account (without token `lastUsedAt`) and blob refs after this segment. */
+  /** Present when the DAV properties changed since the previous segment (always in segment 1 from 2026-11-25 on): the whole sorted list. */
+  davProperties?: DavPropertyRow[];
+  /** Fingerprint of account (without token `lastUsedAt`), blob refs and DAV properties after this segment. */
   metaHash: string;
   records: LogRecord[];
 }
@@ -81,6 +83,8 @@ export interface SnapshotPayload {
   server: WriterIdentity;
   account: AccountState;
   blobRefs: string[];
+  /** Every DAV property row of the user (absent in snapshots written before 2026-11-25). */
+  davProperties?: DavPropertyRow[];
   metaHash: string;
   collections: SnapshotCollection[];
 }

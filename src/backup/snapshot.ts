@@ -3,7 +3,7 @@ import type { BackupBatch, LogRecord } from '../core/ports/record-store.js';
 import { checkObject } from './object-codec.js';
 import type { BackupRepository } from './repository.js';
 import { names, type SnapshotCollection, type SnapshotPayload, type WriterIdentity } from './repository-format.js';
-import { metaHashes } from './meta-hash.js';
+import { joinMetaHash, metaHashes } from './meta-hash.js';
 
 /** A collection whose records take about this many bytes or fewer is stored inside the manifest… */
 export const INLINE_COLLECTION_BYTES = 16 * 1024;
@@ -87,7 +87,8 @@ export async function writeSnapshot(
     server,
     account: { user: batch.user, tokens: batch.tokens },
     blobRefs: batch.blobRefs,
-    metaHash: `${meta.account}.${meta.blobs}`,
+    davProperties: batch.davProperties,
+    metaHash: joinMetaHash(meta),
     collections,
   };
   const name = names.snapshot(batch.user.id, batch.seq, segment);

@@ -3,7 +3,8 @@ import type { BackupBatch } from '../core/ports/record-store.js';
 import { checkObject } from './object-codec.js';
 import type { BackupRepository } from './repository.js';
 import { names, type SegmentPayload, type VerificationPayload } from './repository-format.js';
-import { metaHashes } from './meta-hash.js';
+import { joinMetaHash, type MetaHashes, metaHashes } from './meta-hash.js';
+import { segmentPayload } from './segment-payload.js';
 import type { TargetStatus } from './shipper-options.js';
 import type { BackupShipper } from './shipper.js';
 import { snapshotFitsInline, writeSnapshot } from './snapshot.js';
@@ -262,7 +263,7 @@ export class TargetShipper {
       }
       const batch = first && afterSeq > 0 ? { ...read, records: read.records.filter((r) => r.version > afterSeq) } : read;
       const meta = metaHashes(batch);
-      if (batch.records.length > 0 || p?.metaHash !== `${meta.account}.${meta.blobs}` || !p) {
+      if (batch.records.length > 0 || p?.metaHash !== joinMetaHash(meta) || !p) {
         p = await this.writeSegment(userId, p ?? null, batch, meta, gen);
       }
       if (!batch.complete) continue;
@@ -331,30 +332,14 @@ export class TargetShipper {
     userId: string,
     p: UserProgress | null,
     batch: BackupBatch,
-    meta: { account: string; blobs: string },
+    meta: MetaHashes,
     gen: number,
   ): Promise<UserProgress> {
-    const o = this.owner.options;
-    const [oldAccount, oldBlobs] = (p?.metaHash ?? '.').split('.');
-    const n = (p?.n ?? 0) + 1;
-    const fromSeq = p?.toSeq ?? 0;
-    const shippedAt = new Date(o.now()).toISOString();
-    if (meta.blobs !== oldBlobs) await this.shipBlobs(batch.blobRefs);
-    const seg: SegmentPayload = {
-      format: 1,
-      userId,
-      n,
-      fromSeq,
-      toSeq: batch.upTo,
-      shippedAt,
-      server: this.owner.identity,
-      collections: batch.collections,
-      metaHash: `${meta.account}.${meta.blobs}`,
-      records: batch.records,
-    };
-    if (meta.account !== oldAccount || n === 1) seg.account = { user: batch.user, tokens: batch.tokens };
-    if (meta.blobs !== oldBlobs || n === 1) seg.blobRefs = batch.blobRefs;
-    const name = names.segment(userId, n, fromSeq, batch.upTo);
+    const shippedAt = new Date(this.owner.options.now()).toISOString();
+    const seg = segmentPayload(batch, p, meta, this.owner.identity, shippedAt);
+    if (seg.blobRefs) await this.shipBlobs(seg.blobRefs);
+    const { n } = seg;
+    const name = names.segment(userId, n, seg.fromSeq, batch.upTo);
     const bytes = await this.putChecked(name, 'segment', Buffer.from(JSON.stringify(seg), 'utf8'));
     this.status.segmentsShipped++;
     this.status.bytesShipped += bytes;

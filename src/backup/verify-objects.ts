@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackupObjectInfo } from '../core/ports/backup-target.js';
 import { BackupError, isBackupError } from './backup-error.js';
-import { checkObject, decodeCheckedObject, type ObjectTypeName } from './object-codec.js';
+import { checkObject, decodeCheckedObject, openCheckedObject, type ObjectTypeName } from './object-codec.js';
+import type { InflateBatch } from './verify-inflate.js';
 import { BackupRepository } from './repository.js';
 import { names } from './repository-format.js';
 import type { UserVerdict } from './verify-restore.js';
@@ -36,8 +37,9 @@ export interface ObjectToCheck {
 /**
  * Checks one object's bytes: header and checksum; for a photo blob, also that its bytes hash to
  * its name; with `decode`, decrypts and decompresses it (once — the checksum is not recomputed).
+ * With `inflate`, a compressed payload is left to that batch, which sets `body` when flushed.
  */
-export function checkObjectBytes(item: ObjectToCheck, bytes: Uint8Array | null, key: Buffer | null): ObjectCheck {
+export function checkObjectBytes(item: ObjectToCheck, bytes: Uint8Array | null, key: Buffer | null, inflate?: InflateBatch): ObjectCheck {
   const { name } = item;
   if (!bytes) return { name, bytes: 0, problem: 'missing: listed but not readable' };
   try {
@@ -50,7 +52,10 @@ export function checkObjectBytes(item: ObjectToCheck, bytes: Uint8Array | null, 
       return { name, bytes: bytes.length };
     }
     if (!item.decode) return { name, bytes: bytes.length };
-    return { name, bytes: bytes.length, type: header.type, body: decodeCheckedObject(name, bytes, header, key) };
+    if (!inflate || !header.compressed) return { name, bytes: bytes.length, type: header.type, body: decodeCheckedObject(name, bytes, header, key) };
+    const result: ObjectCheck = { name, bytes: bytes.length, type: header.type };
+    inflate.add(result, openCheckedObject(name, bytes, header, key));
+    return result;
   } catch (e) {
     return { name, bytes: bytes.length, problem: describeProblem(e) };
   }
@@ -240,10 +245,11 @@ export async function startObjectPass(
     const done = options.checkBlobs ? checkAllObjects(repo, blobs.map((o) => ({ ...o, decode: false })), onResult, { threads }) : Promise.resolve();
     return { listing, done };
   }
-  const blobs = await repo.listNames('blobs/');
-  const { tasks, rootFiles } = walkTasks(root, options.restore === true);
-  const listing: BackupObjectInfo[] = [...rootFiles, ...blobs];
+  // The workers start first (each loads its modules while this thread lists), the users' and
+  // data directories go to them at once, and the photos are listed while they work.
   const pool = new WorkerPool(root, repo.objectKey(), threads);
+  const { tasks, rootFiles } = walkTasks(root, options.restore === true);
+  const listing: BackupObjectInfo[] = [...rootFiles];
   const smallDone = pool.run(
     tasks,
     (r) => {
@@ -252,6 +258,15 @@ export async function startObjectPass(
     },
     onTask,
   );
+  smallDone.catch(() => {}); // awaited below
+  let blobs: BackupObjectInfo[];
+  try {
+    blobs = await repo.listNames('blobs/');
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  listing.push(...blobs);
   // Queued behind the small objects on the same threads: they start the moment those are done.
   const blobsDone = options.checkBlobs ? checkAllObjects(repo, blobs.map((o) => ({ ...o, decode: false })), onResult, { threads, pool }) : Promise.resolve();
   const done = Promise.all([smallDone, blobsDone]).then(() => {}).finally(() => pool.close());

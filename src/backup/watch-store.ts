@@ -4,7 +4,7 @@ import type { ChangeOutcome } from '../core/model.js';
 import type { RecordStore } from '../core/ports/record-store.js';
 import type { BackupShipper } from './shipper.js';
 
-/** Writes that change a user's account, tokens, collections or blob refs, and where their user id is. */
+/** Writes that change a user's account, tokens, collections, blob refs or DAV properties, and where their user id is. */
 const META_WRITES: Record<string, (args: unknown[]) => string | undefined> = {
   createUser: (a) => (a[0] as { id: string }).id,
   updateUser: (a) => a[0] as string,
@@ -13,6 +13,7 @@ const META_WRITES: Record<string, (args: unknown[]) => string | undefined> = {
   createCollection: (a) => a[0] as string,
   updateCollection: (a) => a[0] as string,
   addBlobRef: (a) => a[0] as string,
+  setDavProperties: (a) => a[0] as string,
   // Restores (issue 4) write accounts and items too; the new data must reach the backup.
   restoreAccount: (a) => (a[0] as { user: { id: string } }).user.id,
   restoreItems: (a) => a[0] as string,

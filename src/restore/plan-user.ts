@@ -86,6 +86,7 @@ export async function planUser(reader: BackupRepository, index: UserIndex, scope
     tokens: state.account.tokens,
     collections: [...state.collections.values()].map((c) => ({ id: c.id, kind: c.kind, name: c.name, createdAt: c.createdAt, deletedAt: c.deletedAt })),
     blobRefs: state.blobRefs,
+    davProperties: state.davProperties,
     seq: state.seq,
   };
   const user: PlannedUser = { userId: index.userId, name: state.account.user.name, seq: state.seq, index, kinds, account };

@@ -9,6 +9,7 @@ import { parsePriority } from '../../core/restore/restore-plan.js'; // online re
 import { KINDS } from '../../core/kinds.js'; // online restore (issue 4)
 import { prepareOnlineRestore } from '../../restore/online-restore.js'; // online restore (issue 4)
 import { openKeepsake } from '../../wiring/open-keepsake.js';
+import { BLOB_SWEEP_GRACE_MS, sweepBlobs } from '../../core/accounts/blob-sweep.js';
 import { action, addConfigOptions, configFrom } from '../options.js';
 
 const SERVE_KEYS = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
@@ -68,7 +69,12 @@ export function serveCommand(): Command {
           const n = await keepsake.store.pruneRevisions(before);
           if (n > 0) log.info({ revisions: n }, 'pruned revisions past the retention window');
           const purged = await keepsake.accounts.purgeDeletedAccounts(before);
-          if (purged.length > 0) log.info({ users: purged }, 'purged accounts deleted longer ago than the retention window');
+          if (purged.length > 0) {
+            log.info({ users: purged }, 'purged accounts deleted longer ago than the retention window');
+            // Their photo files go too, unless another account refers to the same bytes.
+            const swept = await sweepBlobs(keepsake.store, keepsake.blobs, Date.now() - BLOB_SWEEP_GRACE_MS);
+            log.info({ checked: swept.checked, removed: swept.removed.length }, 'removed photo files no account refers to');
+          }
         } catch (err) {
           log.error({ err }, 'pruning past the retention window failed');
         }

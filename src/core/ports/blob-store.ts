@@ -9,7 +9,9 @@
  *   equivalent). If the bytes do not hash to `hash` it throws `blob_hash_mismatch`; past
  *   `maxBytes` it throws `blob_too_large`; an error thrown by the source propagates. In every
  *   failing case nothing becomes visible.
- * - `put` is idempotent: putting an existing blob again succeeds with `created: false`.
+ * - `put` is idempotent: putting an existing blob again succeeds with `created: false`. Every
+ *   `put` of an existing blob renews its lease (`touchedAt`, on a file store the mtime) before it
+ *   reads the bytes, so a blob being claimed is never swept (see `removeUnused`).
  * - Lookups return null for a missing blob; they never throw for "not found".
  * - Blobs are never overwritten in place.
  */
@@ -21,5 +23,15 @@ export interface BlobStore {
   get(hash: string): Promise<AsyncIterable<Uint8Array> | null>;
   /** Every stored blob name, in no particular order. */
   list(): AsyncIterable<string>;
+  /**
+   * The blob sweep: removes those of `hashes` whose lease is older than `untouchedSince` (ms since
+   * the epoch) and that `stillUnused` confirms no one refers to. Safe against a concurrent `put`
+   * of the same blob followed by its reference: each candidate is first taken out of sight, then
+   * its lease is read again and `stillUnused` asked; a blob that was claimed meanwhile is put back
+   * (a `put` that found it out of sight writes it anew). A crash in between leaves the blob in
+   * place, or out of sight until the store is opened again, which puts it back. Returns the
+   * hashes removed.
+   */
+  removeUnused(hashes: readonly string[], options: { untouchedSince: number; stillUnused(hashes: string[]): Promise<Set<string>> }): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -37,6 +37,8 @@ export interface BackupBatch {
   collections: Collection[];
   /** Every blob the user has uploaded, sorted. */
   blobRefs: string[];
+  /** Every DAV property set of the user (see `getDavProperties`), sorted by collection, then resource. */
+  davProperties: DavPropertyRow[];
   /** The user's highest sequence number at the time of the read. */
   seq: number;
   records: LogRecord[];
@@ -53,12 +55,24 @@ export interface AdoptedIdentity {
   aboveEpoch: number;
 }
 
+/**
+ * The DAV properties of one resource: a collection (`resource` ''), an item, or an entry the DAV
+ * layer keeps for itself (resource names clients chose, the record of DAV deletes).
+ */
+export interface DavPropertyRow {
+  collection: string;
+  resource: string;
+  props: Record<string, string>;
+}
+
 /** A user's account as a backup recorded it (see `RecordStore.restoreAccount`). */
 export interface RestoredAccount {
   user: User;
   tokens: DeviceToken[];
   collections: Array<Pick<Collection, 'id' | 'kind' | 'name' | 'createdAt' | 'deletedAt'>>;
   blobRefs: string[];
+  /** DAV properties; a resource the store already has properties for keeps its own (backups written before 2026-11-25 have none). */
+  davProperties?: DavPropertyRow[];
   seq: number;
 }
 
@@ -182,6 +196,11 @@ export interface RecordStore {
   /** Records that the user uploaded (and so may read) this blob. Idempotent. */
   addBlobRef(userId: string, hash: string): Promise<void>;
   hasBlobRef(userId: string, hash: string): Promise<boolean>;
+  /**
+   * Which of `hashes` any user refers to (soft-deleted users included: their data is kept until
+   * purged). The blob sweep removes a blob file only when no one does.
+   */
+  referencedBlobs(hashes: readonly string[]): Promise<Set<string>>;
 
   /**
    * Every user's id with its highest sequence number (0 for none), in no particular order. One
@@ -201,7 +220,8 @@ export interface RecordStore {
   /**
    * DAV properties (colour, descriptions, dead properties a client set) of a collection
    * (`resource` = '') or of one item (`resource` = item id): property name (`{ns}name`) to XML
-   * text. `{}` when none. Properties outlive nothing: they are data about the DAV view only.
+   * text. `{}` when none. They are data about the DAV view only (a client's resource names, its
+   * collection colours), but a restore brings them back too: `readBackupBatch` carries them.
    */
   getDavProperties(userId: string, collection: string, resource: string, options?: ReadOptions): Promise<Record<string, string>>;
   /** Every resource of a collection that has DAV properties (item ids, and '' for the collection). */
@@ -213,7 +233,8 @@ export interface RecordStore {
    * Restore support (added for restores). Makes the account exist as the backup recorded it: the
    * user row (same id, name, password hash; created if missing, else left as it is), its device
    * tokens (inserted if missing), its collections (created if missing, with count 0 and the
-   * empty digest: `restoreItems` fills them), and its blob refs. Raises the user's sequence
+   * empty digest: `restoreItems` fills them), its blob refs, and its DAV properties (per resource,
+   * only where the store has none: properties set since are newer and stay). Raises the user's sequence
    * counter to at least `seq`, so versions written from now on are above every restored one.
    * Idempotent.
    */

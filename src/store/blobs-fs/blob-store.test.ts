@@ -1,7 +1,7 @@
 // Runs the blob-store contract against the filesystem adapter, plus its crash-safety tests.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -51,6 +51,23 @@ describe('FsBlobStore', () => {
     await sut.put(hash, chunked(bytes), { maxBytes: MAX });
     assert.ok(existsSync(pathOf(root, hash)));
     assert.deepEqual(readdirSync(join(root, 'tmp')), []);
+  });
+
+  it('puts back a blob a sweep had taken out of sight when its process died, and a claim renews the lease', async () => {
+    const root = freshDir();
+    const sut = await openAt(root);
+    const bytes = randomBytes(1000);
+    const hash = contentHash(bytes);
+    await sut.put(hash, chunked(bytes), { maxBytes: MAX });
+    const old = new Date(Date.now() - 48 * 3600 * 1000);
+    utimesSync(pathOf(root, hash), old, old);
+    await sut.put(hash, chunked(bytes), { maxBytes: MAX });
+    assert.ok(statSync(pathOf(root, hash)).mtimeMs > Date.now() - 60_000, 'uploading an existing blob renews its lease');
+    mkdirSync(join(root, 'aside'), { recursive: true });
+    renameSync(pathOf(root, hash), join(root, 'aside', hash.slice('sha256:'.length)));
+    const again = await openAt(root);
+    assert.ok(await again.stat(hash), 'the blob is back under its name');
+    assert.deepEqual(readdirSync(join(root, 'aside')), []);
   });
 
   it('removes temp files left by a crashed upload when it opens', async () => {

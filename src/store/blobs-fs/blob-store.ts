@@ -1,7 +1,7 @@
 // Filesystem blob store: one file per blob at <dir>/ab/cd/<hex>, written via temp file, fsync and link.
 import { fsyncDir, writeFully } from '../durable-files.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { KeepsakeError } from '../../core/errors.js';
 import { isContentHash } from '../../core/hash.js';
@@ -9,13 +9,16 @@ import type { BlobStore } from '../../core/ports/blob-store.js';
 
 const HEX2 = /^[0-9a-f]{2}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Where the blob sweep keeps a candidate out of sight while it decides. */
+const ASIDE = 'aside';
 /** link(2) errors meaning "this filesystem has no hard links": fall back to rename. */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
 /**
  * Opens (creating if needed) a blob store in `dir`. Temp files left in `dir/tmp` by a process
  * that died mid-upload are removed: they were never visible, so nothing is lost. (If two
- * processes shared one directory, an upload in flight in the other would fail cleanly.)
+ * processes shared one directory, an upload in flight in the other would fail cleanly.) Blobs a
+ * sweep had taken out of sight (`dir/aside`) when its process died go back to their names.
  */
 export async function openFsBlobStore(dir: string): Promise<FsBlobStore> {
   const root = resolve(dir);
@@ -27,7 +30,11 @@ export async function openFsBlobStore(dir: string): Promise<FsBlobStore> {
   await mkdir(tmp, { recursive: true });
   await fsyncDir(root);
   for (const name of await readdir(tmp)) await rm(join(tmp, name), { recursive: true, force: true });
-  return new FsBlobStore(root);
+  const store = new FsBlobStore(root);
+  for (const hex of await readdirOrEmpty(join(root, ASIDE))) {
+    if (HEX64.test(hex)) await store.putBack(`sha256:${hex}`);
+  }
+  return store;
 }
 
 /**
@@ -52,7 +59,7 @@ export class FsBlobStore implements BlobStore {
   async put(hash: string, source: AsyncIterable<Uint8Array>, options: { maxBytes: number }): Promise<{ size: number; created: boolean }> {
     const target = this.pathOf(hash);
     if (!target) throw new KeepsakeError('invalid_request', 'blob name must be sha256:<64 lowercase hex digits>');
-    if (await fileSize(target) !== null) {
+    if (await renewLease(target)) {
       // Still read and check every byte: whoever claims a blob must prove they hold its bytes.
       return { size: await receive(source, hash, options.maxBytes, null), created: false };
     }
@@ -103,7 +110,54 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async removeUnused(hashes: readonly string[], options: { untouchedSince: number; stillUnused(hashes: string[]): Promise<Set<string>> }): Promise<string[]> {
+    await mkdir(join(this.root, ASIDE), { recursive: true });
+    const moved: string[] = [];
+    const removed: string[] = [];
+    try {
+      for (const hash of hashes) {
+        const path = this.pathOf(hash);
+        const st = path ? await stat(path).catch(() => null) : null;
+        if (!path || !st || st.mtimeMs >= options.untouchedSince) continue;
+        try {
+          await rename(path, this.asideOf(hash));
+          moved.push(hash);
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
+      const unused = moved.length ? await options.stillUnused([...moved]) : new Set<string>();
+      while (moved.length) {
+        const hash = moved[moved.length - 1];
+        // The lease is read again out of sight: a `put` that claimed the blob before it moved renewed it.
+        const st = await stat(this.asideOf(hash));
+        if (unused.has(hash) && st.mtimeMs < options.untouchedSince) {
+          await rm(this.asideOf(hash));
+          // A `put` while it was out of sight wrote it anew: that copy stays.
+          if ((await fileSize(this.pathOf(hash)!)) === null) removed.push(hash);
+        } else await this.putBack(hash);
+        moved.pop();
+      }
+    } finally {
+      for (const hash of moved) await this.putBack(hash);
+    }
+    return removed;
+  }
+
+  /** Moves a blob the sweep had taken out of sight back to its name (identical bytes if a `put` wrote it anew meanwhile). */
+  async putBack(hash: string): Promise<void> {
+    const path = this.pathOf(hash)!;
+    await this.ensureDurableDir(dirname(dirname(path)));
+    await this.ensureDurableDir(dirname(path));
+    await rename(this.asideOf(hash), path);
+    await fsyncDir(dirname(path));
+  }
+
   async close(): Promise<void> {}
+
+  private asideOf(hash: string): string {
+    return join(this.root, ASIDE, hash.slice('sha256:'.length));
+  }
 
   /** `<root>/ab/cd/<hex>` for a well-formed name, null for anything else. */
   private pathOf(hash: string): string | null {
@@ -163,6 +217,18 @@ async function receive(source: AsyncIterable<Uint8Array>, hash: string, maxBytes
 }
 
 
+
+/** Sets a blob file's mtime (its lease against the sweep) to now; false when there is no such file. */
+async function renewLease(path: string): Promise<boolean> {
+  try {
+    const now = new Date();
+    await utimes(path, now, now);
+    return true;
+  } catch (e) {
+    if (isNotFound(e)) return false;
+    throw e;
+  }
+}
 
 async function fileSize(path: string): Promise<number | null> {
   try {

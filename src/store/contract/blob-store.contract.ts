@@ -177,6 +177,31 @@ export function describeBlobStore(name: string, factory: BlobStoreFactory): void
       assert.equal(`sha256:${h.digest('hex')}`, hash);
     });
 
+    it('sweeps only unreferenced blobs whose lease ran out; an upload while it runs keeps its blob', async () => {
+      const sut = await open();
+      const [a, b, c] = ['swept', 'still referenced', 'claimed mid-sweep'].map((t) => Buffer.from(t));
+      for (const bytes of [a, b, c]) await sut.put(contentHash(bytes), chunked(bytes), { maxBytes: MAX });
+      const later = Date.now() + 60_000;
+      // Not old enough: nothing is touched, whatever the references say.
+      assert.deepEqual(await sut.removeUnused([contentHash(a)], { untouchedSince: Date.now() - 60_000, stillUnused: async (h) => new Set(h) }), []);
+      assert.ok(await sut.stat(contentHash(a)));
+      let asked: string[] = [];
+      const removed = await sut.removeUnused([contentHash(a), contentHash(b), contentHash(c)], {
+        untouchedSince: later,
+        stillUnused: async (hashes) => {
+          asked = [...hashes].sort();
+          // While the candidates are out of sight another user uploads `c` again (and will refer to it).
+          await sut.put(contentHash(c), chunked(c), { maxBytes: MAX });
+          return new Set(hashes.filter((h) => h !== contentHash(b)));
+        },
+      });
+      assert.deepEqual(asked, [contentHash(a), contentHash(b), contentHash(c)].sort());
+      assert.deepEqual(removed, [contentHash(a)]);
+      await assertAbsent(sut, contentHash(a));
+      for (const kept of [b, c]) assert.deepEqual(await readAll((await sut.get(contentHash(kept)))!), kept);
+      assert.deepEqual(await names(sut), [contentHash(b), contentHash(c)].sort());
+    });
+
     it('concurrent puts of one blob both succeed and create it once', async () => {
       const sut = await open();
       const bytes = randomBytes(300_000);

@@ -25,16 +25,22 @@ export function describePurge(name: string, factory: RecordStoreFactory): void {
       assert.ok(a.status === 'applied');
       await sut.applyChanges(user.id, [note('n1', 'v2', a.item.version)], DELETED_AT);
       await sut.createToken({ id: randomUUID(), userId: user.id, device: 'phone', tokenHash: `h-${randomUUID()}`, createdAt: DELETED_AT, lastUsedAt: null });
-      await sut.addBlobRef(user.id, contentHash('photo'));
+      // A blob of this user only (stores shared between test runs hold other users' refs).
+      const photo = contentHash(`photo of ${user.id}`);
+      await sut.addBlobRef(user.id, photo);
       await sut.setDavProperties(user.id, 'notes', '', { 'DAV:displayname': 'Notes' });
-      return { sut, user };
+      return { sut, user, photo };
     }
 
     it('removes an account deleted before the cutoff with everything it owned, and frees its name', async () => {
-      const { sut, user } = await populated('leaving');
+      const { sut, user, photo } = await populated('leaving');
       const keeper = await sut.createUser(newUser(), COLLECTIONS);
       await sut.applyChanges(keeper.id, [note('k1', 'stays')], DELETED_AT);
+      const shared = contentHash(`shared by ${user.id}`);
+      for (const u of [user, keeper]) await sut.addBlobRef(u.id, shared);
       await sut.updateUser(user.id, { deletedAt: DELETED_AT });
+      const nobodys = contentHash(`nobody's ${user.id}`);
+      assert.deepEqual([...(await sut.referencedBlobs([photo, shared, nobodys]))].sort(), [photo, shared].sort(), 'a soft-deleted user still refers to its blobs');
       assert.equal(await sut.purgeDeletedUser(user.id, RETENTION_END), true);
       assert.equal(await sut.getUser(user.id), null);
       assert.equal(await sut.findUserByName('leaving'), null);
@@ -42,7 +48,8 @@ export function describePurge(name: string, factory: RecordStoreFactory): void {
       assert.deepEqual(await sut.listCollections(user.id, { includeDeleted: true }), []);
       assert.equal(await sut.getItem(user.id, 'notes', 'n1'), null);
       assert.deepEqual(await sut.listRevisions(user.id, 'notes', 'n1'), []);
-      assert.equal(await sut.hasBlobRef(user.id, contentHash('photo')), false);
+      assert.equal(await sut.hasBlobRef(user.id, photo), false);
+      assert.deepEqual([...(await sut.referencedBlobs([photo, shared, nobodys]))], [shared], 'only the blob another user refers to is still referenced');
       assert.deepEqual(await sut.getDavProperties(user.id, 'notes', ''), {});
       // The other user is untouched, and the name can be taken again.
       assert.equal((await sut.getItem(keeper.id, 'notes', 'k1'))?.deleted, false);

@@ -55,6 +55,30 @@ export function describeRestore(name: string, factory: RecordStoreFactory): void
       assert.ok(w.status === 'applied' && w.item.version > 40, 'new writes land above every restored version');
     });
 
+    it('backs up and restores DAV properties; properties the store already has stay', async () => {
+      const source = await open();
+      const a = account();
+      await source.restoreAccount(a);
+      await source.setDavProperties(a.user.id, 'notes', '', { '{http://apple.com/ns/ical/}calendar-color': '#ff0000' });
+      await source.setDavProperties(a.user.id, 'notes', 'n1', { '{urn:keepsake}resource-name': 'Mine.vcf' });
+      await source.setDavProperties(a.user.id, 'notes', 'gone', { '{DAV:}x': '1' });
+      await source.setDavProperties(a.user.id, 'notes', 'gone', { '{DAV:}x': null });
+      const batch = await source.readBackupBatch(a.user.id, 0, 100);
+      assert.deepEqual(batch?.davProperties, [
+        { collection: 'notes', resource: '', props: { '{http://apple.com/ns/ical/}calendar-color': '#ff0000' } },
+        { collection: 'notes', resource: 'n1', props: { '{urn:keepsake}resource-name': 'Mine.vcf' } },
+      ]);
+
+      const sut = await open();
+      await sut.restoreAccount({ ...a, davProperties: [] }); // an account restored first from an older backup
+      await sut.setDavProperties(a.user.id, 'notes', 'n1', { '{urn:keepsake}resource-name': 'Newer.vcf' });
+      await sut.restoreAccount({ ...a, davProperties: batch!.davProperties });
+      await sut.restoreAccount({ ...a, davProperties: batch!.davProperties });
+      assert.deepEqual(await sut.getDavProperties(a.user.id, 'notes', ''), { '{http://apple.com/ns/ical/}calendar-color': '#ff0000' });
+      assert.deepEqual(await sut.getDavProperties(a.user.id, 'notes', 'n1'), { '{urn:keepsake}resource-name': 'Newer.vcf' }, 'a newer property is kept');
+      assert.deepEqual([...(await sut.listDavProperties(a.user.id, 'notes')).keys()].sort(), ['', 'n1']);
+    });
+
     it('inserts items with their revisions and keeps digests true; a second run changes nothing', async () => {
       const sut = await open();
       const a = account();

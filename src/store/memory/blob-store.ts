@@ -10,9 +10,12 @@ const CHUNK = 64 * 1024;
 export class MemoryBlobStore implements BlobStore {
   readonly description = 'memory';
   private readonly blobs = new Map<string, Buffer>();
+  /** Lease of each blob: when it was last written or claimed by a `put`. */
+  private readonly touched = new Map<string, number>();
 
   async put(hash: string, source: AsyncIterable<Uint8Array>, options: { maxBytes: number }): Promise<{ size: number; created: boolean }> {
     if (!isContentHash(hash)) throw new KeepsakeError('invalid_request', 'blob name must be sha256:<64 lowercase hex digits>');
+    if (this.blobs.has(hash)) this.touched.set(hash, Date.now());
     const hasher = createHash('sha256');
     const parts: Buffer[] = [];
     let size = 0;
@@ -24,6 +27,7 @@ export class MemoryBlobStore implements BlobStore {
     }
     const actual = `sha256:${hasher.digest('hex')}`;
     if (actual !== hash) throw new KeepsakeError('blob_hash_mismatch', `the bytes hash to ${actual}, not ${hash}`, { details: { blob: hash } });
+    this.touched.set(hash, Date.now());
     if (this.blobs.has(hash)) return { size, created: false };
     this.blobs.set(hash, Buffer.concat(parts));
     return { size, created: true };
@@ -44,6 +48,28 @@ export class MemoryBlobStore implements BlobStore {
 
   async *list(): AsyncIterable<string> {
     yield* [...this.blobs.keys()];
+  }
+
+  async removeUnused(hashes: readonly string[], options: { untouchedSince: number; stillUnused(hashes: string[]): Promise<Set<string>> }): Promise<string[]> {
+    const aside = new Map<string, Buffer>();
+    for (const h of hashes) {
+      const b = this.blobs.get(h);
+      if (!b || (this.touched.get(h) ?? 0) >= options.untouchedSince) continue;
+      aside.set(h, b);
+      this.blobs.delete(h);
+    }
+    const unused = await options.stillUnused([...aside.keys()]);
+    const removed: string[] = [];
+    for (const [h, b] of aside) {
+      if (unused.has(h) && (this.touched.get(h) ?? 0) < options.untouchedSince) {
+        // A `put` while it was out of sight wrote it anew: that copy stays.
+        if (!this.blobs.has(h)) {
+          this.touched.delete(h);
+          removed.push(h);
+        }
+      } else this.blobs.set(h, b);
+    }
+    return removed;
   }
 
   async close(): Promise<void> {}

@@ -15,7 +15,7 @@ import type {
   StoredItem,
   User,
 } from '../../core/model.js';
-import type { AdoptedIdentity, BackupBatch, RestoredAccount, RestoredItem, RestoreItemsResult, LogRecord, RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
+import type { AdoptedIdentity, BackupBatch, DavPropertyRow, RestoredAccount, RestoredItem, RestoreItemsResult, LogRecord, RecordStore, ServerIdentity, StoreStats } from '../../core/ports/record-store.js';
 
 interface UserState {
   seq: number;
@@ -258,6 +258,10 @@ export class MemoryRecordStore implements RecordStore {
     return this.state.get(userId)?.blobs.has(hash) ?? false;
   }
 
+  async referencedBlobs(hashes: readonly string[]): Promise<Set<string>> {
+    return new Set(hashes.filter((h) => [...this.state.values()].some((s) => s.blobs.has(h))));
+  }
+
   // DAV properties (issue 6), keyed user \0 collection \0 resource.
   private readonly davProps = new Map<string, Record<string, string>>();
 
@@ -283,6 +287,19 @@ export class MemoryRecordStore implements RecordStore {
     else this.davProps.set(k, props);
   }
 
+  /** The user's DAV property rows, sorted as the SQL stores sort them (by code unit). */
+  private davRowsOf(userId: string): DavPropertyRow[] {
+    const prefix = `${userId}\u0000`;
+    const rows: DavPropertyRow[] = [];
+    for (const [k, props] of this.davProps) {
+      if (!k.startsWith(prefix)) continue;
+      const [collection, resource] = k.slice(prefix.length).split('\u0000');
+      rows.push({ collection, resource, props });
+    }
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return rows.sort((a, b) => cmp(a.collection, b.collection) || cmp(a.resource, b.resource));
+  }
+
   async listUserSeqs(): Promise<Array<{ userId: string; seq: number }>> {
     return [...this.state.entries()].map(([userId, s]) => ({ userId, seq: s.seq }));
   }
@@ -299,6 +316,7 @@ export class MemoryRecordStore implements RecordStore {
       tokens: [...this.tokens.values()].filter((t) => t.userId === userId),
       collections: [...s.collections.values()].sort((a, b) => a.order - b.order).map(strip),
       blobRefs: [...s.blobs].sort(),
+      davProperties: this.davRowsOf(userId),
       seq: s.seq,
       ...mergeBackupRecords(items.sort(byVersion).slice(0, limit), revisions.sort(byVersion).slice(0, limit), limit, s.seq),
     });
@@ -317,6 +335,10 @@ export class MemoryRecordStore implements RecordStore {
       }
     }
     for (const b of a.blobRefs) s.blobs.add(b);
+    for (const d of a.davProperties ?? []) {
+      const k = `${a.user.id}\u0000${d.collection}\u0000${d.resource}`;
+      if (!this.davProps.has(k)) this.davProps.set(k, copy(d.props));
+    }
     s.seq = Math.max(s.seq, a.seq);
   }
 

@@ -42,9 +42,15 @@ export async function readBackupBatchRows(pool: pg.Pool, userId: string, afterSe
       toCollection,
     );
     const blobRefs = (await client.query<{ hash: string }>('SELECT hash FROM blob_refs WHERE user_id = $1 ORDER BY hash', [userId])).rows.map((r) => r.hash);
+    const davProperties = (
+      await client.query<{ collection: string; resource: string; props: Record<string, string> }>(
+        `SELECT collection, resource, props FROM dav_properties WHERE user_id = $1 AND props <> '{}'::jsonb ORDER BY collection COLLATE "C", resource COLLATE "C"`,
+        [userId],
+      )
+    ).rows;
     await client.query('COMMIT');
     const seq = Number(u.seq);
-    return { user: toUser(u), tokens, collections, blobRefs, seq, ...mergeBackupRecords(items, revisions, limit, seq) };
+    return { user: toUser(u), tokens, collections, blobRefs, davProperties, seq, ...mergeBackupRecords(items, revisions, limit, seq) };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     throw toStoreError(e);

@@ -25,6 +25,7 @@ import {
 import { REVISION_AT, REVISIONS_OF_ITEM, TRASH_OF_USER } from './revision-sql.js';
 import { readBackupBatchRows } from './backup-reads.js';
 import { purgeDeletedUser } from './purge-user.js';
+import { createUserRows } from './account-writes.js';
 import { bumpEpochRow, restoreAccountRows, restoreItemRows } from './restore-writes.js';
 import { migrate, quoteSchema, readIdentity } from './schema.js';
 
@@ -120,34 +121,8 @@ export class PostgresRecordStore implements RecordStore {
     }
   }
 
-  async createUser(user: User, collections: NewCollection[]): Promise<User> {
-    const client = await this.pool.connect().catch((e) => Promise.reject(toStoreError(e)));
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        `INSERT INTO users (id, name, password_hash, admin, created_at, deleted_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [user.id, user.name, user.passwordHash, user.admin, user.createdAt, user.deletedAt],
-      );
-      for (const c of collections) {
-        await client.query(
-          `INSERT INTO collections (user_id, id, kind, name, digest, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-          [user.id, c.id, c.kind, c.name, EMPTY_DIGEST, user.createdAt],
-        );
-      }
-      await client.query('COMMIT');
-      return { ...user };
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      if (violatedConstraint(e, '23505') === 'users_name_key') {
-        throw new KeepsakeError('user_exists', `a user named "${user.name}" already exists`);
-      }
-      if (violatedConstraint(e, '23505') === 'collections_pkey') {
-        throw new KeepsakeError('collection_exists', 'the same collection id is listed twice');
-      }
-      throw toStoreError(e);
-    } finally {
-      client.release();
-    }
+  createUser(user: User, collections: NewCollection[]): Promise<User> {
+    return createUserRows(this.pool, user, collections);
   }
 
   async getUser(id: string): Promise<User | null> {
@@ -319,6 +294,10 @@ export class PostgresRecordStore implements RecordStore {
 
   async hasBlobRef(userId: string, hash: string): Promise<boolean> {
     return (await this.rows('SELECT 1 FROM blob_refs WHERE user_id = $1 AND hash = $2', [userId, hash])).length > 0;
+  }
+
+  async referencedBlobs(hashes: readonly string[]): Promise<Set<string>> {
+    return new Set((await this.rows<{ hash: string }>('SELECT DISTINCT hash FROM blob_refs WHERE hash = ANY($1::text[])', [[...hashes]])).map((r) => r.hash));
   }
 
   async getDavProperties(userId: string, collection: string, resource: string): Promise<Record<string, string>> {

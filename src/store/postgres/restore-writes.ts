@@ -45,6 +45,13 @@ export function restoreAccountRows(pool: pg.Pool, a: RestoredAccount): Promise<v
     if (a.blobRefs.length) {
       await c.query(`INSERT INTO blob_refs (user_id, hash) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, [u.id, a.blobRefs]);
     }
+    for (const d of a.davProperties ?? []) {
+      await c.query(
+        `INSERT INTO dav_properties (user_id, collection, resource, props) VALUES ($1, $2, $3, $4::jsonb)
+         ON CONFLICT (user_id, collection, resource) DO UPDATE SET props = excluded.props WHERE dav_properties.props = '{}'::jsonb`,
+        [u.id, d.collection, d.resource, JSON.stringify(d.props)],
+      );
+    }
     await c.query('UPDATE users SET seq = greatest(seq, $2) WHERE id = $1', [u.id, a.seq]);
   });
 }

@@ -114,6 +114,12 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       `DROP TABLE change_ids`,
     ],
   },
+  {
+    // The blob sweep (photo files no account refers to any more) asks "does anyone still refer to
+    // this blob?" by hash.
+    version: 5,
+    statements: [`CREATE INDEX blob_refs_by_hash ON blob_refs (hash)`],
+  },
 ];
 
 /** The schema version this code writes; a database with a newer one is refused. */

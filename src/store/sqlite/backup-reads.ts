@@ -34,6 +34,13 @@ export function readBackupBatchRows(q: StatementCache, userId: string, afterSeq:
     tokens: (q.sql(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE user_id = ? ORDER BY ord`).all(userId) as TokenRow[]).map(toToken),
     collections: (q.sql(`SELECT ${COLLECTION_COLUMNS} FROM collections WHERE user_id = ? ORDER BY ord`).all(userId) as CollectionRow[]).map(toCollection),
     blobRefs: (q.sql('SELECT hash FROM blob_refs WHERE user_id = ? ORDER BY hash').all(userId) as Array<{ hash: string }>).map((r) => r.hash),
+    davProperties: (
+      q.sql('SELECT collection, resource, props FROM dav_properties WHERE user_id = ? ORDER BY collection, resource').all(userId) as Array<{
+        collection: string;
+        resource: string;
+        props: string;
+      }>
+    ).map((r) => ({ collection: r.collection, resource: r.resource, props: JSON.parse(r.props) as Record<string, string> })),
     seq: user.seq,
     ...mergeBackupRecords(items, revisions, limit, user.seq),
   };
