@@ -6,6 +6,8 @@ import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
 import type { StatementCache } from './statements.js';
 
 interface CollectionState {
+  /** `collections.ord`: with the item id, the key of an item row. */
+  ord: number;
   count: number;
   digest: string;
   lastChangeAt: string | null;
@@ -29,16 +31,17 @@ export function applyChangesInTransaction(q: StatementCache, userId: string, cha
   const out: ChangeOutcome[] = [];
 
   for (const change of changes) {
-    const row = q.sql(`SELECT ${ITEM_COLUMNS}, change_id FROM items WHERE user_id = ? AND collection = ? AND id = ?`)
-      .get(userId, change.collection, change.id) as (ItemRow & { change_id: string | null }) | undefined;
+    // Every item row belongs to a collection row, so a missing collection means no item either.
+    const col = collectionState(q, collections, userId, change.collection);
+    const row = q.sql(`SELECT ${ITEM_COLUMNS}, change_id FROM items WHERE collection_ord = ? AND id = ?`)
+      .get(col.ord, change.id) as (ItemRow & { change_id: string | null }) | undefined;
     const current = row ? toItem(row) : null;
     if (row && isDuplicate(q, userId, change, row.change_id)) {
       out.push({ status: 'duplicate', item: current });
       continue;
     }
-    const col = collectionState(q, collections, userId, change.collection);
     const plan = planChange(current, change, now, () => ++seq);
-    if (plan.item) upsertItem(q, userId, plan.item, change.changeId);
+    if (plan.item) upsertItem(q, userId, col.ord, plan.item, change.changeId);
     if (plan.revision) insertRevision(q, userId, plan.revision, revisionChangeId(plan.revision, change, row?.change_id ?? null));
     if (plan.item || plan.revision) col.lastChangeAt = now;
     col.count += plan.countDelta;
@@ -59,11 +62,11 @@ export function applyChangesInTransaction(q: StatementCache, userId: string, cha
 function collectionState(q: StatementCache, cache: Map<string, CollectionState>, userId: string, id: string): CollectionState {
   let state = cache.get(id);
   if (!state) {
-    const row = q.sql('SELECT count, digest, last_change_at FROM collections WHERE user_id = ? AND id = ?').get(userId, id) as
-      | { count: number; digest: string; last_change_at: string | null }
+    const row = q.sql('SELECT ord, count, digest, last_change_at FROM collections WHERE user_id = ? AND id = ?').get(userId, id) as
+      | { ord: number; count: number; digest: string; last_change_at: string | null }
       | undefined;
     if (!row) throw new KeepsakeError('collection_not_found', `no collection "${id}"`);
-    state = { count: row.count, digest: row.digest, lastChangeAt: row.last_change_at, dirty: false };
+    state = { ord: row.ord, count: row.count, digest: row.digest, lastChangeAt: row.last_change_at, dirty: false };
     cache.set(id, state);
   }
   return state;
@@ -76,14 +79,14 @@ function isDuplicate(q: StatementCache, userId: string, change: PreparedChange, 
     .get(userId, change.collection, change.id, change.changeId) !== undefined;
 }
 
-function upsertItem(q: StatementCache, userId: string, item: StoredItem, changeId: string): void {
+function upsertItem(q: StatementCache, userId: string, collectionOrd: number, item: StoredItem, changeId: string): void {
   q.sql(
-    `INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content, change_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (user_id, collection, id) DO UPDATE SET
+    `INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content, change_id, collection_ord)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (collection_ord, id) DO UPDATE SET
        version = excluded.version, hash = excluded.hash, modified = excluded.modified,
        deleted = excluded.deleted, content = excluded.content, change_id = excluded.change_id`,
-  ).run(userId, item.collection, item.id, item.version, item.hash, item.modified, item.deleted ? 1 : 0, item.content, changeId);
+  ).run(userId, item.collection, item.id, item.version, item.hash, item.modified, item.deleted ? 1 : 0, item.content, changeId, collectionOrd);
 }
 
 function insertRevision(q: StatementCache, userId: string, r: Revision, changeId: string | null): void {

@@ -23,6 +23,7 @@ import { openConnection, type SqliteConnection } from './connection.js';
 import { type DurabilityStats, GroupCommit } from './group-commit.js';
 import {
   COLLECTION_COLUMNS,
+  COLLECTION_ORD,
   type CollectionRow,
   ITEM_COLUMNS,
   type ItemRow,
@@ -202,7 +203,7 @@ export class SqliteRecordStore implements RecordStore {
 
   getItem(userId: string, collection: string, id: string, options?: ReadOptions): Promise<StoredItem | null> {
     return this.read(() => {
-      const r = this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? AND id = ?`).get(userId, collection, id) as
+      const r = this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE collection_ord = (${COLLECTION_ORD}) AND id = ?`).get(userId, collection, id) as
         | ItemRow
         | undefined;
       return r ? toItem(r) : null;
@@ -223,7 +224,7 @@ export class SqliteRecordStore implements RecordStore {
     collection: string,
     options: { afterId?: string; limit: number; includeDeleted?: boolean },
   ): Promise<StoredItem[]> {
-    // Range scan of the (user_id, collection, id) unique index. Ids order by code point (BINARY
+    // Range scan of the (collection_ord, id) unique index. Ids order by code point (BINARY
     // collation on UTF-8), which matches JavaScript's `<` except between astral characters and
     // U+E000–U+FFFF; core restricts ids long before that matters.
     const after = options.afterId === undefined ? '' : 'AND id > ?';
@@ -232,7 +233,7 @@ export class SqliteRecordStore implements RecordStore {
     if (options.afterId !== undefined) params.push(options.afterId);
     params.push(options.limit);
     return this.read(() =>
-      (this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? ${after} ${live} ORDER BY id LIMIT ?`).all(...params) as ItemRow[]).map(
+      (this.q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE collection_ord = (${COLLECTION_ORD}) ${after} ${live} ORDER BY id LIMIT ?`).all(...params) as ItemRow[]).map(
         toItem,
       ),
     );

@@ -40,11 +40,11 @@ export function restoreItemRows(q: StatementCache, userId: string, entries: Rest
   let seq = user.seq;
   const nextSeq = () => ++seq;
   const result: RestoreItemsResult = { inserted: 0, replaced: 0, keptNewer: 0, unchanged: 0 };
-  const cols = new Map<string, { count: number; digest: string; last: string | null; fresh: { ids: Set<string>; live: Array<{ id: string; hash: string }> } | null }>();
-  const selectItem = q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = ? AND collection = ? AND id = ?`);
+  const cols = new Map<string, { ord: number; count: number; digest: string; last: string | null; fresh: { ids: Set<string>; live: Array<{ id: string; hash: string }> } | null }>();
+  const selectItem = q.sql(`SELECT ${ITEM_COLUMNS} FROM items WHERE collection_ord = ? AND id = ?`);
   const upsert = q.sql(
-    `INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (user_id, collection, id) DO UPDATE SET version = excluded.version, hash = excluded.hash,
+    `INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content, collection_ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (collection_ord, id) DO UPDATE SET version = excluded.version, hash = excluded.hash,
        modified = excluded.modified, deleted = excluded.deleted, content = excluded.content`,
   );
   const insertRevision = q.sql(
@@ -55,21 +55,21 @@ export function restoreItemRows(q: StatementCache, userId: string, entries: Rest
     const cid = e.item.collection;
     let col = cols.get(cid);
     if (!col) {
-      const r = q.sql('SELECT count, digest, last_change_at FROM collections WHERE user_id = ? AND id = ?').get(userId, cid) as
-        | { count: number; digest: string; last_change_at: string | null }
+      const r = q.sql('SELECT ord, count, digest, last_change_at FROM collections WHERE user_id = ? AND id = ?').get(userId, cid) as
+        | { ord: number; count: number; digest: string; last_change_at: string | null }
         | undefined;
       if (!r) throw new KeepsakeError('collection_not_found', `no collection "${cid}"`);
-      const empty = r.count === 0 && r.digest === EMPTY_DIGEST && !q.sql('SELECT 1 FROM items WHERE user_id = ? AND collection = ? LIMIT 1').get(userId, cid);
-      col = { count: r.count, digest: r.digest, last: r.last_change_at, fresh: empty ? { ids: new Set(), live: [] } : null };
+      const empty = r.count === 0 && r.digest === EMPTY_DIGEST && !q.sql('SELECT 1 FROM items WHERE collection_ord = ? LIMIT 1').get(r.ord);
+      col = { ord: r.ord, count: r.count, digest: r.digest, last: r.last_change_at, fresh: empty ? { ids: new Set(), live: [] } : null };
       cols.set(cid, col);
     }
     // In a fresh collection only an id seen earlier in this call can have a row.
     const known = col.fresh === null || col.fresh.ids.has(e.item.id);
-    const row = known ? (selectItem.get(userId, cid, e.item.id) as ItemRow | undefined) : undefined;
+    const row = known ? (selectItem.get(col.ord, e.item.id) as ItemRow | undefined) : undefined;
     const plan = planRestoreItem(row ? toItem(row) : null, e, now, nextSeq);
     if (plan.item) {
       const i = plan.item;
-      upsert.run(userId, i.collection, i.id, i.version, i.hash, i.modified, i.deleted ? 1 : 0, i.content);
+      upsert.run(userId, i.collection, i.id, i.version, i.hash, i.modified, i.deleted ? 1 : 0, i.content, col.ord);
       if (col.last === null || i.modified > col.last) col.last = i.modified;
     }
     for (const r of plan.revisions) insertRevision.run(userId, r.collection, r.id, r.version, r.hash, r.modified, r.deleted ? 1 : 0, r.content, r.reason, r.keptAt);

@@ -9,6 +9,12 @@ export const REVISION_COLUMNS = `${ITEM_COLUMNS}, reason, kept_at`;
 export const USER_COLUMNS = 'id, name, password_hash, admin, created_at, deleted_at';
 /** Columns of `tokens` that make up a `DeviceToken`. */
 export const TOKEN_COLUMNS = 'id, user_id, device, token_hash, created_at, last_used_at';
+/**
+ * Subquery for the `collections.ord` of (user id, collection id), the first half of an item row's
+ * key: `items WHERE collection_ord = (${COLLECTION_ORD}) AND id = ?` with parameters user id,
+ * collection id, item id. No such collection gives NULL, which matches no row.
+ */
+export const COLLECTION_ORD = 'SELECT ord FROM collections WHERE user_id = ? AND id = ?';
 /** Columns of `collections` that make up a `Collection`. */
 export const COLLECTION_COLUMNS = 'id, kind, name, count, digest, created_at, last_change_at, deleted_at';
 
