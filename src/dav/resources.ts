@@ -117,19 +117,19 @@ export async function resourceForWrite(
 ): Promise<{ col: Collection; id: string; current: StoredItem | null }> {
   const ext = textExtension(t.name);
   const guess = ext ? t.name.slice(0, -ext.length) : t.name;
-  const [col, direct, own, named] = await Promise.all([
-    collectionOf(req, t, UNSETTLED),
-    req.dav.storedItem(req.user, t.collection, guess),
-    req.dav.properties(req.user, t.collection, guess, UNSETTLED),
-    req.dav.properties(req.user, t.collection, nameKey(t.name), UNSETTLED),
-  ]);
+  const col = await collectionOf(req, t, UNSETTLED);
   const id0 = itemIdOf(col.kind, t.name);
   if (id0 !== guess) {
     const { id } = await itemAt(req, col, t.name);
     return { col, id, current: await req.dav.storedItem(req.user, col.id, id) };
   }
-  if (direct && !direct.deleted && (own[NAME_PROP] === undefined || own[NAME_PROP] === t.name)) return { col, id: id0, current: direct };
-  const id = named[ITEM_PROP];
+  // Each read is only made when the answer depends on it (three reads, not four, for any PUT).
+  const direct = await req.dav.storedItem(req.user, col.id, id0);
+  if (direct && !direct.deleted) {
+    const own = (await req.dav.properties(req.user, col.id, id0, UNSETTLED))[NAME_PROP];
+    if (own === undefined || own === t.name) return { col, id: id0, current: direct };
+  }
+  const id = (await req.dav.properties(req.user, col.id, nameKey(t.name), UNSETTLED))[ITEM_PROP];
   if (id !== undefined) {
     // A name the client chose: only while the item still calls itself by it (a later PUT may have renamed it).
     const [item, props] = await Promise.all([req.dav.storedItem(req.user, col.id, id), req.dav.properties(req.user, col.id, id, UNSETTLED)]);

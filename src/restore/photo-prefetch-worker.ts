@@ -9,7 +9,7 @@ import { forEachBounded } from './bounded.js';
 import { copyBlob } from './restore-blobs.js';
 
 /** Copies running at once in this worker (reads, writes and fsyncs overlap on the threadpool). */
-const PARALLEL = 2;
+const PARALLEL = 4;
 
 const { repoRoot, config, key, blobRoot } = workerData as { repoRoot: string; config: RepositoryConfig; key: Uint8Array | null; blobRoot: string };
 const repo = new BackupRepository(new FileTarget(repoRoot), config, key ? Buffer.from(key) : null);

@@ -24,7 +24,7 @@ export class PhotoPrefetch {
   copied = 0;
 
   private constructor(private readonly worker: Worker, hashes: string[]) {
-    this.sent = new Set(hashes);
+    this.sent = new Set();
     worker.on('message', (m: { hash: string; copied: boolean }) => {
       if (m.copied) this.copied++;
       this.settle(m.hash);
@@ -36,16 +36,28 @@ export class PhotoPrefetch {
     };
     worker.on('error', giveUp);
     worker.on('exit', giveUp);
-    for (let i = 0; i < hashes.length; i += CHUNK) worker.postMessage(hashes.slice(i, i + CHUNK));
+    this.add(hashes);
+  }
+
+  /** Copies these too (after those given before); hashes already given are not copied twice. */
+  add(hashes: Iterable<string>): void {
+    const fresh: string[] = [];
+    for (const h of hashes) {
+      if (this.sent.has(h)) continue;
+      this.sent.add(h);
+      fresh.push(h);
+    }
+    for (let i = 0; i < fresh.length; i += CHUNK) this.worker.postMessage(fresh.slice(i, i + CHUNK));
   }
 
   /**
    * Starts copying `hashes` (in that order) when the backup is a local directory and the blob store
-   * a filesystem one; null otherwise (the photo category then copies everything itself).
+   * a filesystem one; null otherwise (the photo category then copies everything itself). With
+   * `evenIfNone`, also with no hashes yet (more come with `add`).
    */
-  static start(repo: BackupRepository, blobs: BlobStore, hashes: string[]): PhotoPrefetch | null {
+  static start(repo: BackupRepository, blobs: BlobStore, hashes: string[], evenIfNone = false): PhotoPrefetch | null {
     const repoRoot = repo.target.localPath();
-    if (!repoRoot || !(blobs instanceof FsBlobStore) || hashes.length === 0) return null;
+    if (!repoRoot || !(blobs instanceof FsBlobStore) || (hashes.length === 0 && !evenIfNone)) return null;
     const worker = new Worker(new URL('./photo-prefetch-worker.js', import.meta.url), {
       workerData: { repoRoot, config: repo.config, key: repo.objectKey(), blobRoot: blobs.root },
     });

@@ -8,7 +8,9 @@ import { parseCategories, parsePriority } from '../../core/restore/restore-plan.
 import { RestoreTracker } from '../../core/restore/restore-tracker.js';
 import { systemClock } from '../../core/ports/clock.js';
 import { scrub } from '../../integrity/scrub.js';
-import { DEFAULT_RESTORE_CONCURRENCY, executeRestore, planRestore, type RestoreScope } from '../../restore/restore-executor.js';
+import type { ServerIdentity } from '../../core/ports/record-store.js';
+import { canRestoreInBulk, restoreAllInBulk } from '../../restore/bulk-restore.js';
+import { DEFAULT_RESTORE_CONCURRENCY, executeRestore, planRestore, type RestoreReport, type RestoreScope } from '../../restore/restore-executor.js';
 import { startRestoredEpoch } from '../../restore/restore-identity.js';
 import type { Keepsake } from '../../wiring/open-keepsake.js';
 import { action, addConfigOptions, configFrom, print, STORE_KEYS, withKeepsake } from '../options.js';
@@ -103,6 +105,21 @@ async function runRestore(opts: Opts): Promise<void> {
       at: at?.toISOString(),
       concurrency: Number(opts.concurrency) || DEFAULT_RESTORE_CONCURRENCY,
     };
+    if (!opts.plan && canRestoreInBulk(repo, k.store)) {
+      // A local backup into SQLite: decoded, validated and written on worker threads, many users per transaction.
+      const line = progressLine();
+      let drawnAt = 0;
+      const { report, identity } = await restoreAllInBulk(repo, k.store, k.blobs, scope, {
+        onProgress: (done, known) => {
+          const at = Date.now();
+          if (at - drawnAt < 200) return;
+          drawnAt = at;
+          line.update(`restore ${bar(known ? done / known : 0)} ${done}/${known} items`);
+        },
+      });
+      line.done();
+      return printReport(opts, report, identity);
+    }
     // Offline: nothing else to serve meanwhile, so a local backup is read with synchronous reads.
     const plan = await planRestore(repo, scope, { blockingReads: true });
     if (opts.plan) {
@@ -138,13 +155,17 @@ async function runRestore(opts: Opts): Promise<void> {
       },
     });
     line.done();
-    print(opts.json, { ...report, server: identity.id, epoch: identity.epoch }, () =>
-      [
-        `restored ${report.users} user(s): ${report.items.inserted} items inserted, ${report.items.replaced} replaced, ${report.items.keptNewer} kept newer, ${report.items.unchanged} unchanged, ${report.blobs} photos; server ${identity.id} is now in epoch ${identity.epoch}`,
-        `contacts back after ${report.contactsBackMs ?? '-'} ms, everything after ${report.allBackMs} ms (${Math.round(report.itemsPerSecond)} items/s)`,
-        ...report.quarantined.map((q) => `  QUARANTINED ${q.user} ${q.kind}: ${q.problems.join('; ')}`),
-      ].join('\n'),
-    );
-    if (report.quarantined.length > 0) process.exitCode = 1;
+    printReport(opts, report, identity);
   });
+}
+
+function printReport(opts: Opts, report: RestoreReport, identity: ServerIdentity): void {
+  print(opts.json, { ...report, server: identity.id, epoch: identity.epoch }, () =>
+    [
+      `restored ${report.users} user(s): ${report.items.inserted} items inserted, ${report.items.replaced} replaced, ${report.items.keptNewer} kept newer, ${report.items.unchanged} unchanged, ${report.blobs} photos; server ${identity.id} is now in epoch ${identity.epoch}`,
+      `contacts back after ${report.contactsBackMs ?? '-'} ms, everything after ${report.allBackMs} ms (${Math.round(report.itemsPerSecond)} items/s)`,
+      ...report.quarantined.map((q) => `  QUARANTINED ${q.user} ${q.kind}: ${q.problems.join('; ')}`),
+    ].join('\n'),
+  );
+  if (report.quarantined.length > 0) process.exitCode = 1;
 }

@@ -153,8 +153,10 @@ export class FileTarget implements BackupTarget {
       throw e;
     }
     // Sorting directories as "name/" gives the byte order of the full object names.
-    const key = (e: { name: string; isDirectory(): boolean }) => (e.isDirectory() ? `${e.name}/` : e.name);
-    const names = entries.filter((e) => !(dirName === '' && e.name === TMP)).sort((a, b) => cmp(key(a), key(b)));
+    const keyed = entries.filter((e) => !(dirName === '' && e.name === TMP)).map((e) => ({ e, key: e.isDirectory() ? `${e.name}/` : e.name }));
+    // Object names are ASCII, where string order is byte order; anything else is compared as UTF-8.
+    const byteOrder = keyed.every((k) => ASCII.test(k.key)) ? (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0) : cmp;
+    const names = keyed.sort((a, b) => byteOrder(a.key, b.key)).map((k) => k.e);
     const found: BackupObjectInfo[] = [];
     const flush = function* () {
       yield* found;
@@ -199,6 +201,8 @@ export class FileTarget implements BackupTarget {
     this.knownDirs.add(dir);
   }
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 function cmp(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));

@@ -1,0 +1,137 @@
+// Bulk restore writes for the SQLite store: validated categories written straight into collections
+// that hold nothing yet (a restore into an empty or lost store), many users per transaction, from
+// the restore's worker threads on connections of their own.
+import Database from 'better-sqlite3';
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
+import { EMPTY_DIGEST } from '../../core/digest.js';
+import type { RestoredAccount, RestoreItemsResult } from '../../core/ports/record-store.js';
+import { restoreAccountRows } from './restore-writes.js';
+import { StatementCache } from './statements.js';
+
+/** Values per item in {@link FreshCategory.items}: collection, id, hash, modified, deleted (0/1), content. */
+export const FRESH_ITEM_FIELDS = 6;
+/** Values per revision in {@link FreshCategory.revisions}: collection, id, version, hash, modified, deleted (0/1), content, reason, kept_at. */
+export const FRESH_REVISION_FIELDS = 9;
+
+/**
+ * One user's category as a backup recorded it, already validated (every live item hashes to its
+ * hash; each collection's live count and digest are the recorded ones), in a compact form that
+ * crosses threads cheaply: flat arrays of column values instead of one object per row.
+ */
+export interface FreshCategory {
+  /** The category's collections with the count and digest the backup recorded. */
+  collections: Array<{ id: string; count: number; digest: string }>;
+  /** Item rows (live and tombstones), {@link FRESH_ITEM_FIELDS} values each, in restore order. */
+  items: Array<string | number | null>;
+  /** Revisions kept for those items, {@link FRESH_REVISION_FIELDS} values each, written with their own versions. */
+  revisions: Array<string | number | null>;
+}
+
+/**
+ * Writes `category` for `userId` if every one of its collections exists and holds nothing (no
+ * item row, count 0, empty digest) — checked inside the caller's write transaction, so a write by
+ * anyone else (a device, an earlier interrupted run of this restore) is seen. Returns null and
+ * writes nothing otherwise: the caller then restores that category item by item
+ * (`restoreItemRows`), which keeps newer writes. The rows written are exactly what
+ * `restoreItemRows` writes into fresh collections: every item inserted under the user's next
+ * sequence number, revisions with their own, and the collections' count and digest the backup
+ * recorded (equal to the digest of the items written, which the caller validated).
+ */
+export function restoreFreshCategoryRows(q: StatementCache, userId: string, category: FreshCategory): RestoreItemsResult | null {
+  const user = q.sql('SELECT seq FROM users WHERE id = ?').get(userId) as { seq: number } | undefined;
+  if (!user) return null;
+  const collection = q.sql('SELECT ord, count, digest FROM collections WHERE user_id = ? AND id = ?');
+  const anyItem = q.sql('SELECT 1 FROM items WHERE collection_ord = ? LIMIT 1');
+  // Items are keyed by their collection's `ord` (schema 5).
+  const ords = new Map<string, number>();
+  for (const c of category.collections) {
+    const r = collection.get(userId, c.id) as { ord: number; count: number; digest: string } | undefined;
+    if (!r || r.count !== 0 || r.digest !== EMPTY_DIGEST || anyItem.get(r.ord)) return null;
+    ords.set(c.id, r.ord);
+  }
+  const insertItem = q.sql('INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content, collection_ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertRevision = q.sql(
+    `INSERT OR IGNORE INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  let seq = user.seq;
+  const last = new Map<string, string>();
+  const it = category.items;
+  for (let k = 0; k < it.length; k += FRESH_ITEM_FIELDS) {
+    const cid = it[k] as string;
+    const modified = it[k + 3] as string;
+    const ord = ords.get(cid);
+    if (ord === undefined) throw new Error(`bulk restore: item of collection "${cid}", which the category does not list`);
+    insertItem.run(userId, cid, it[k + 1], ++seq, it[k + 2], modified, it[k + 4], it[k + 5], ord);
+    const before = last.get(cid);
+    if (before === undefined || modified > before) last.set(cid, modified);
+  }
+  const rv = category.revisions;
+  for (let k = 0; k < rv.length; k += FRESH_REVISION_FIELDS) {
+    insertRevision.run(userId, rv[k], rv[k + 1], rv[k + 2], rv[k + 3], rv[k + 4], rv[k + 5], rv[k + 6], rv[k + 7], rv[k + 8]);
+  }
+  if (seq !== user.seq) q.sql('UPDATE users SET seq = ? WHERE id = ?').run(seq, userId);
+  const update = q.sql('UPDATE collections SET count = ?, digest = ?, last_change_at = ? WHERE user_id = ? AND id = ?');
+  for (const c of category.collections) update.run(c.count, c.digest, last.get(c.id) ?? null, userId, c.id);
+  return { inserted: it.length / FRESH_ITEM_FIELDS, replaced: 0, keptNewer: 0, unchanged: 0 };
+}
+
+/**
+ * A write connection of its own to an open store's file, for a restore's worker thread. Writers
+ * of one restore take turns through `lock` (a shared Int32 word, 0 = free), so none waits in
+ * SQLite's busy handler; anyone else writing (the server's own connection, the checkpointer) is
+ * waited for by `busy_timeout`. Durability as in group-commit.ts: `synchronous = NORMAL` (COMMIT
+ * writes the WAL frames without syncing them), then an fdatasync of the `-wal` file after the lock
+ * is released — so the next writer's inserts overlap this one's sync — before
+ * {@link BulkRestoreWriter.transaction} returns: a transaction is durable when it returns.
+ */
+export class BulkRestoreWriter {
+  private readonly db: Database.Database;
+  private readonly walFd: number;
+  readonly q: StatementCache;
+
+  constructor(
+    path: string,
+    private readonly lock: Int32Array,
+  ) {
+    this.db = new Database(path, { fileMustExist: true });
+    this.db.pragma('busy_timeout = 10000');
+    const mode = this.db.pragma('journal_mode', { simple: true });
+    if (mode !== 'wal') {
+      this.db.close();
+      throw new Error(`${path} is not in WAL mode (${String(mode)})`);
+    }
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('wal_autocheckpoint = 0');
+    // A restore writes every kind of every user: the index pages it returns to stay cached.
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('temp_store = MEMORY');
+    this.q = new StatementCache(this.db);
+    // Valid while any connection is open: SQLite reuses the WAL in place and deletes it only when the last one closes.
+    this.walFd = openSync(`${path}-wal`, 'r');
+  }
+
+  /** Runs `fn` in one write transaction, durable when this returns; rolled back if it throws. */
+  transaction<T>(fn: (q: StatementCache) => T): T {
+    while (Atomics.compareExchange(this.lock, 0, 0, 1) !== 0) Atomics.wait(this.lock, 0, 1, 100);
+    let result: T;
+    try {
+      result = this.db.transaction(() => fn(this.q)).immediate();
+    } finally {
+      Atomics.store(this.lock, 0, 0);
+      Atomics.notify(this.lock, 0, 1);
+    }
+    fdatasyncSync(this.walFd);
+    return result;
+  }
+
+  /** Writes accounts (see `RecordStore.restoreAccount`); call inside {@link transaction}. */
+  restoreAccount(q: StatementCache, account: RestoredAccount): void {
+    restoreAccountRows(q, account);
+  }
+
+  close(): void {
+    closeSync(this.walFd);
+    this.db.close();
+  }
+}
