@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFileTarget } from '../src/backup/targets/file/file-target.js';
@@ -28,6 +28,15 @@ interface WriteRun {
   lagP99ms: number | null;
   lagMaxMs: number | null;
   writes: number;
+  /** Server CPU time (user + system, all threads) per acknowledged write, in µs, from the first write until every write is shipped. */
+  cpuPerWriteUs: number;
+}
+
+/** CPU seconds (user + system, every thread) of a process so far, from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** 10 users × 5 devices pushing single changes for `seconds` (the foundation "50 devices" load). */
@@ -72,6 +81,7 @@ async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
       }
     })();
     let writes = 0;
+    const cpuStart = cpuSeconds(server.child.pid!);
     const end = performance.now() + seconds * 1000;
     await Promise.all(
       devices.map(async (dev) => {
@@ -100,6 +110,7 @@ async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
       watching = false;
       await watcher;
     }
+    const cpuPerWriteUs = ((cpuSeconds(server.child.pid!) - cpuStart) / writes) * 1e6;
     const sorted = lags.sort((a, b) => a - b);
     return {
       backup,
@@ -108,6 +119,7 @@ async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
       lagP50ms: backup ? percentile(sorted, 50) : null,
       lagP99ms: backup ? percentile(sorted, 99) : null,
       lagMaxMs: backup ? sorted.at(-1) ?? 0 : null,
+      cpuPerWriteUs,
     };
   } finally {
     watching = false;
@@ -256,13 +268,17 @@ const writeOnly = process.argv.includes('--write-only');
 const verify = writeOnly ? null : await verifyThroughput(arg('--users', quick ? 1000 : 10_000), arg('--photos-mb', quick ? 100 : 1024), runs, keepAt >= 0 ? process.argv[keepAt + 1] : null);
 
 const f = (n: number | null | undefined, d = 0) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);
+const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs' | 'cpuPerWriteUs') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);
 const kept = offRuns.map((o, i) => (onRuns[i].itemsPerSecond / o.itemsPerSecond) * 100);
+const cpuRatio = offRuns.map((o, i) => onRuns[i].cpuPerWriteUs / o.cpuPerWriteUs);
 console.log(`\nKeepsake backup benchmark (${quick ? 'quick' : 'full'}; node ${process.version}; ${runs} run(s) each, medians; target on the same local disk)`);
 const rows: Array<[string, string]> = [
   ['writes/s, 50 devices, backup off', `${f(med(offRuns, 'itemsPerSecond'))}  (runs: ${offRuns.map((r) => f(r.itemsPerSecond)).join(', ')})`],
   ['writes/s, 50 devices, backup on', `${f(med(onRuns, 'itemsPerSecond'))}  (runs: ${onRuns.map((r) => f(r.itemsPerSecond)).join(', ')})`],
   ['throughput kept with backup on (median of pairs)', kept.length ? `${f(median(kept))} %  (pairs: ${kept.map((k) => f(k)).join(', ')} %)` : '—'],
+  ['server CPU µs per write, backup off', `${f(med(offRuns, 'cpuPerWriteUs'))}  (runs: ${offRuns.map((r) => f(r.cpuPerWriteUs)).join(', ')})`],
+  ['server CPU µs per write, backup on', `${f(med(onRuns, 'cpuPerWriteUs'))}  (runs: ${onRuns.map((r) => f(r.cpuPerWriteUs)).join(', ')})`],
+  ['CPU per write on / off (median of pairs)', cpuRatio.length ? `${f(median(cpuRatio), 2)}×  (pairs: ${cpuRatio.map((k) => f(k, 2)).join(', ')})` : '—'],
   ['backup lag p50 / p99 / max ms', `${f(med(onRuns, 'lagP50ms'), 1)} / ${f(med(onRuns, 'lagP99ms'), 1)} / ${f(med(onRuns, 'lagMaxMs'), 1)}`],
 ];
 if (verify) {
