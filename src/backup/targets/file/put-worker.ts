@@ -23,7 +23,8 @@ parentPort!.on('message', (req: PutRequest) => {
 async function put(req: PutRequest): Promise<PutReply> {
   const payload = typeof req.payload === 'string' ? Buffer.from(req.payload, 'utf8') : req.payload;
   const bytes = encodeObject(req.name, req.type, payload, { compress: req.compress, key: keyBuf });
-  const created = await target.putIfAbsent(req.name, bytes);
+  // A segment's name is new unless a crash interrupted a shipment: skip the look before writing.
+  const created = await target.putIfAbsent(req.name, bytes, req.type === 'segment');
   // An object that already existed (a blob another user has, a range shipped before a crash) is
   // not ours to re-check here; verification reads everything.
   if (!created) return { id: req.id, created: false, bytes: 0 };
