@@ -20,7 +20,7 @@ export class CheckedPut {
 
   /** Resolves with the stored size, or 0 when the object already existed (then it is not re-checked: verification reads everything). */
   async put(name: string, type: ObjectTypeName, payload: string | Uint8Array): Promise<number> {
-    const compress = type !== 'blob';
+    const compress = type !== 'blob'; // photos are stored as they are (docs/backup-format.md)
     if (this.worker) return (await this.worker.put(name, type, payload, compress)).bytes;
     const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
     if (!(await this.repo.put(name, type, bytes, compress))) return 0;

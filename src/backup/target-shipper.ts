@@ -283,7 +283,8 @@ export class TargetShipper {
           const m = metaHashes(full);
           p = await this.writeSegment(userId, p, rest, m, gen);
         }
-        const written = await writeSnapshot(this.repo, full, p.n, this.owner.identity, new Date(o.now()).toISOString());
+        this.writer ??= new CheckedPut(this.repo);
+        const written = await writeSnapshot(this.repo, full, p.n, this.owner.identity, new Date(o.now()).toISOString(), this.writer);
         full = null;
         this.status.snapshotsWritten++;
         this.status.bytesShipped += written.bytes;
