@@ -248,7 +248,14 @@ export async function startObjectPass(
   // The workers start first (each loads its modules while this thread lists), the users' and
   // data directories go to them at once, and the photos are listed while they work.
   const pool = new WorkerPool(root, repo.objectKey(), threads);
-  const { tasks, rootFiles } = walkTasks(root, options.restore === true);
+  let walk: ReturnType<typeof walkTasks>;
+  try {
+    walk = walkTasks(root, options.restore === true);
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  const { tasks, rootFiles } = walk;
   const listing: BackupObjectInfo[] = [...rootFiles];
   const smallDone = pool.run(
     tasks,

@@ -5,6 +5,9 @@ import type { ChangeOutcome, PreparedChange, Revision, StoredItem } from '../../
 import { ITEM_COLUMNS, type ItemRow, toItem } from './rows.js';
 import type { StatementCache } from './statements.js';
 
+/** Built once: a template literal makes a new string per call, and the statement cache hashes it. */
+const SELECT_ITEM = `SELECT ${ITEM_COLUMNS}, change_id FROM items WHERE collection_ord = ? AND id = ?`;
+
 interface CollectionState {
   /** `collections.ord`: with the item id, the key of an item row. */
   ord: number;
@@ -33,7 +36,7 @@ export function applyChangesInTransaction(q: StatementCache, userId: string, cha
   for (const change of changes) {
     // Every item row belongs to a collection row, so a missing collection means no item either.
     const col = collectionState(q, collections, userId, change.collection);
-    const row = q.sql(`SELECT ${ITEM_COLUMNS}, change_id FROM items WHERE collection_ord = ? AND id = ?`)
+    const row = q.sql(SELECT_ITEM)
       .get(col.ord, change.id) as (ItemRow & { change_id: string | null }) | undefined;
     const current = row ? toItem(row) : null;
     if (row && isDuplicate(q, userId, change, row.change_id)) {

@@ -40,13 +40,16 @@ export interface FreshCategory {
 export function restoreFreshCategoryRows(q: StatementCache, userId: string, category: FreshCategory): RestoreItemsResult | null {
   const user = q.sql('SELECT seq FROM users WHERE id = ?').get(userId) as { seq: number } | undefined;
   if (!user) return null;
-  const collection = q.sql('SELECT count, digest FROM collections WHERE user_id = ? AND id = ?');
-  const anyItem = q.sql('SELECT 1 FROM items WHERE user_id = ? AND collection = ? LIMIT 1');
+  const collection = q.sql('SELECT ord, count, digest FROM collections WHERE user_id = ? AND id = ?');
+  const anyItem = q.sql('SELECT 1 FROM items WHERE collection_ord = ? LIMIT 1');
+  // Items are keyed by their collection's `ord` (schema 5).
+  const ords = new Map<string, number>();
   for (const c of category.collections) {
-    const r = collection.get(userId, c.id) as { count: number; digest: string } | undefined;
-    if (!r || r.count !== 0 || r.digest !== EMPTY_DIGEST || anyItem.get(userId, c.id)) return null;
+    const r = collection.get(userId, c.id) as { ord: number; count: number; digest: string } | undefined;
+    if (!r || r.count !== 0 || r.digest !== EMPTY_DIGEST || anyItem.get(r.ord)) return null;
+    ords.set(c.id, r.ord);
   }
-  const insertItem = q.sql('INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertItem = q.sql('INSERT INTO items (user_id, collection, id, version, hash, modified, deleted, content, collection_ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const insertRevision = q.sql(
     `INSERT OR IGNORE INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -57,7 +60,9 @@ export function restoreFreshCategoryRows(q: StatementCache, userId: string, cate
   for (let k = 0; k < it.length; k += FRESH_ITEM_FIELDS) {
     const cid = it[k] as string;
     const modified = it[k + 3] as string;
-    insertItem.run(userId, cid, it[k + 1], ++seq, it[k + 2], modified, it[k + 4], it[k + 5]);
+    const ord = ords.get(cid);
+    if (ord === undefined) throw new Error(`bulk restore: item of collection "${cid}", which the category does not list`);
+    insertItem.run(userId, cid, it[k + 1], ++seq, it[k + 2], modified, it[k + 4], it[k + 5], ord);
     const before = last.get(cid);
     if (before === undefined || modified > before) last.set(cid, modified);
   }
@@ -106,9 +111,14 @@ export class BulkRestoreWriter {
     this.walFd = openSync(`${path}-wal`, 'r');
   }
 
+  /** Milliseconds spent waiting for the lock, in transactions, and in fdatasync (for probes). */
+  readonly timing = { waitMs: 0, writeMs: 0, syncMs: 0 };
+
   /** Runs `fn` in one write transaction, durable when this returns; rolled back if it throws. */
   transaction<T>(fn: (q: StatementCache) => T): T {
+    const t0 = performance.now();
     while (Atomics.compareExchange(this.lock, 0, 0, 1) !== 0) Atomics.wait(this.lock, 0, 1, 100);
+    const t1 = performance.now();
     let result: T;
     try {
       result = this.db.transaction(() => fn(this.q)).immediate();
@@ -116,7 +126,11 @@ export class BulkRestoreWriter {
       Atomics.store(this.lock, 0, 0);
       Atomics.notify(this.lock, 0, 1);
     }
+    const t2 = performance.now();
     fdatasyncSync(this.walFd);
+    this.timing.waitMs += t1 - t0;
+    this.timing.writeMs += t2 - t1;
+    this.timing.syncMs += performance.now() - t2;
     return result;
   }
 
