@@ -30,13 +30,18 @@ interface WriteRun {
   writes: number;
   /** Server CPU time (user + system, all threads) per acknowledged write, in µs, from the first write until every write is shipped. */
   cpuPerWriteUs: number;
+  /** The same for the server's main (serving) thread alone. */
+  mainCpuPerWriteUs: number;
 }
 
-/** CPU seconds (user + system, every thread) of a process so far, from /proc/PID/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+/** CPU seconds (user + system) of a process so far, every thread and its main thread alone, from /proc. */
+function cpuSeconds(pid: number): { all: number; main: number } {
+  const read = (path: string) => {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  };
+  return { all: read(`/proc/${pid}/stat`), main: read(`/proc/${pid}/task/${pid}/stat`) };
 }
 
 /** 10 users × 5 devices pushing single changes for `seconds` (the foundation "50 devices" load). */
@@ -110,7 +115,9 @@ async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
       watching = false;
       await watcher;
     }
-    const cpuPerWriteUs = ((cpuSeconds(server.child.pid!) - cpuStart) / writes) * 1e6;
+    const cpuEnd = cpuSeconds(server.child.pid!);
+    const cpuPerWriteUs = ((cpuEnd.all - cpuStart.all) / writes) * 1e6;
+    const mainCpuPerWriteUs = ((cpuEnd.main - cpuStart.main) / writes) * 1e6;
     const sorted = lags.sort((a, b) => a - b);
     return {
       backup,
@@ -120,6 +127,7 @@ async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
       lagP99ms: backup ? percentile(sorted, 99) : null,
       lagMaxMs: backup ? sorted.at(-1) ?? 0 : null,
       cpuPerWriteUs,
+      mainCpuPerWriteUs,
     };
   } finally {
     watching = false;
@@ -268,9 +276,10 @@ const writeOnly = process.argv.includes('--write-only');
 const verify = writeOnly ? null : await verifyThroughput(arg('--users', quick ? 1000 : 10_000), arg('--photos-mb', quick ? 100 : 1024), runs, keepAt >= 0 ? process.argv[keepAt + 1] : null);
 
 const f = (n: number | null | undefined, d = 0) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs' | 'cpuPerWriteUs') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);
+const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs' | 'cpuPerWriteUs' | 'mainCpuPerWriteUs') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);
 const kept = offRuns.map((o, i) => (onRuns[i].itemsPerSecond / o.itemsPerSecond) * 100);
 const cpuRatio = offRuns.map((o, i) => onRuns[i].cpuPerWriteUs / o.cpuPerWriteUs);
+const mainRatio = offRuns.map((o, i) => onRuns[i].mainCpuPerWriteUs / o.mainCpuPerWriteUs);
 console.log(`\nKeepsake backup benchmark (${quick ? 'quick' : 'full'}; node ${process.version}; ${runs} run(s) each, medians; target on the same local disk)`);
 const rows: Array<[string, string]> = [
   ['writes/s, 50 devices, backup off', `${f(med(offRuns, 'itemsPerSecond'))}  (runs: ${offRuns.map((r) => f(r.itemsPerSecond)).join(', ')})`],
@@ -278,7 +287,9 @@ const rows: Array<[string, string]> = [
   ['throughput kept with backup on (median of pairs)', kept.length ? `${f(median(kept))} %  (pairs: ${kept.map((k) => f(k)).join(', ')} %)` : '—'],
   ['server CPU µs per write, backup off', `${f(med(offRuns, 'cpuPerWriteUs'))}  (runs: ${offRuns.map((r) => f(r.cpuPerWriteUs)).join(', ')})`],
   ['server CPU µs per write, backup on', `${f(med(onRuns, 'cpuPerWriteUs'))}  (runs: ${onRuns.map((r) => f(r.cpuPerWriteUs)).join(', ')})`],
+  ['main-thread CPU µs per write, off / on', `${f(med(offRuns, 'mainCpuPerWriteUs'))} / ${f(med(onRuns, 'mainCpuPerWriteUs'))}  (pairs: ${offRuns.map((o, i) => `${f(o.mainCpuPerWriteUs)}/${f(onRuns[i].mainCpuPerWriteUs)}`).join(', ')})`],
   ['CPU per write on / off (median of pairs)', cpuRatio.length ? `${f(median(cpuRatio), 2)}×  (pairs: ${cpuRatio.map((k) => f(k, 2)).join(', ')})` : '—'],
+  ['main-thread CPU per write on / off (median of pairs)', mainRatio.length ? `${f(median(mainRatio), 2)}×  (pairs: ${mainRatio.map((k) => f(k, 2)).join(', ')})` : '—'],
   ['backup lag p50 / p99 / max ms', `${f(med(onRuns, 'lagP50ms'), 1)} / ${f(med(onRuns, 'lagP99ms'), 1)} / ${f(med(onRuns, 'lagMaxMs'), 1)}`],
 ];
 if (verify) {
