@@ -68,13 +68,9 @@ export class FileTarget implements BackupTarget {
     return join(this.root, ...name.split('/'));
   }
 
-  /**
-   * `expectNew`: the caller knows of no object of that name (a segment's next number), so the
-   * look before writing is skipped; link(2) still refuses to replace one that exists.
-   */
-  async putIfAbsent(name: string, bytes: Uint8Array, expectNew = false): Promise<boolean> {
+  async putIfAbsent(name: string, bytes: Uint8Array): Promise<boolean> {
     const final = this.path(name);
-    if (!expectNew && (await exists(final))) return false;
+    if (await exists(final)) return false;
     const tmp = join(this.root, TMP, `${randomBytes(12).toString('hex')}`);
     let fh: FileHandle | null = await open(tmp, 'wx', 0o444);
     try {

@@ -2,12 +2,12 @@
 // fsync, link, directory fsync), then reads each back and checks it, all off the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkObject, encodeObject } from '../../object-codec.js';
-import { FileTarget } from './file-target.js';
+import { WorkerFilePut } from './worker-put.js';
 import type { PutReply, PutRequest } from './put-pool.js';
 
 const { root, key } = workerData as { root: string; key: Uint8Array | null };
 const keyBuf = key ? Buffer.from(key) : null;
-const target = new FileTarget(root);
+const target = new WorkerFilePut(root);
 
 parentPort!.on('message', (req: PutRequest) => {
   // Requests run concurrently (their fsyncs overlap in the thread pool), as they did on the main thread.
@@ -28,7 +28,7 @@ async function put(req: PutRequest): Promise<PutReply> {
   // An object that already existed (a blob another user has, a range shipped before a crash) is
   // not ours to re-check here; verification reads everything.
   if (!created) return { id: req.id, created: false, bytes: 0 };
-  const back = await target.get(req.name);
+  const back = target.get(req.name);
   if (!back) throw new Error(`backup object ${req.name} is not readable right after it was written`);
   checkObject(req.name, back);
   return { id: req.id, created: true, bytes: back.length };
