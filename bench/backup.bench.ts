@@ -1,6 +1,7 @@
 // Backup benchmark: lag p50/p99 and write throughput with backup on vs off under the foundation
 // write load; `verify --full` throughput on a generated repository vs `restic check --read-data`.
-// Usage: node dist/bench/backup.bench.js [--quick] [--verify-only | --write-only] [--runs N] [--seconds S] [--users N] [--photos-mb M] [--repo-dir DIR]
+// Usage: node dist/bench/backup.bench.js [--quick] [--verify-only | --write-only] [--runs N] [--seconds S] [--rate W] [--users N] [--photos-mb M] [--repo-dir DIR]
+// (--rate: paced write load of W writes/s in all, for comparing CPU per write with backup on and off)
 // (--repo-dir: build the verify repositories there once and reuse them on later runs, e.g. to profile)
 import { spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
@@ -45,7 +46,11 @@ function cpuSeconds(pid: number): { all: number; main: number } {
 }
 
 /** 10 users × 5 devices pushing single changes for `seconds` (the foundation "50 devices" load). */
-async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
+/**
+ * `rate` > 0 paces the devices to that many writes per second in all (else as fast as they get
+ * answers): the same writes with backup on and off, so CPU per write compares like with like.
+ */
+async function writeLoad(backup: boolean, seconds: number, rate = 0): Promise<WriteRun> {
   const dir = await mkdtemp(join(tmpdir(), `keepsake-bench-backup-${backup ? 'on' : 'off'}-`));
   const repoDir = join(dir, 'backup');
   const args = ['--data', join(dir, 'data'), ...(backup ? ['--backup', repoDir] : [])];
@@ -87,10 +92,19 @@ async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
     })();
     let writes = 0;
     const cpuStart = cpuSeconds(server.child.pid!);
-    const end = performance.now() + seconds * 1000;
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    const interval = rate > 0 ? (devices.length * 1000) / rate : 0;
     await Promise.all(
-      devices.map(async (dev) => {
+      devices.map(async (dev, i) => {
+        let sent = 0;
         while (performance.now() < end) {
+          if (interval > 0) {
+            const due = start + sent++ * interval + (interval * i) / devices.length;
+            const wait = due - performance.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            if (performance.now() >= end) break;
+          }
           const kind = KINDS[dev.n++ % KINDS.length];
           const change = makeChange(kind, dev.n);
           const r = await http.json('POST', '/api/v1/changes', { changes: [change] }, { authorization: `Bearer ${dev.token}` });
@@ -262,13 +276,14 @@ const quick = process.argv.includes('--quick');
 const verifyOnly = process.argv.includes('--verify-only');
 const seconds = arg('--seconds', quick ? 5 : 15);
 const runs = arg('--runs', 3);
+const rate = arg('--rate', 0);
 const offRuns: WriteRun[] = [];
 const onRuns: WriteRun[] = [];
 if (!verifyOnly) {
   // Alternate off and on so that load from elsewhere on the machine hits both alike.
   for (let r = 0; r < runs; r++) {
-    offRuns.push(await writeLoad(false, seconds));
-    onRuns.push(await writeLoad(true, seconds));
+    offRuns.push(await writeLoad(false, seconds, rate));
+    onRuns.push(await writeLoad(true, seconds, rate));
   }
 }
 const keepAt = process.argv.indexOf('--repo-dir');
