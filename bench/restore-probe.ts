@@ -29,7 +29,9 @@ if (process.env.BULK === '0') {
   t = performance.now();
   r = await executeRestore(repo, store, blobs, plan);
 } else {
-  r = (await bulkRestore(repo, store, blobs, scope, { threads: process.env.THREADS ? Number(process.env.THREADS) : undefined })).report;
+  const bulk = await bulkRestore(repo, store, blobs, scope, { threads: process.env.THREADS ? Number(process.env.THREADS) : undefined });
+  r = bulk.report;
+  console.error(`threads ${JSON.stringify(bulk.threadMs.map((t) => Object.fromEntries(Object.entries(t ?? {}).map(([k, v]) => [k, Math.round(v)]))))}`);
 }
 const cpu = process.cpuUsage(cpu0);
 console.error(

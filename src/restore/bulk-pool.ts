@@ -43,6 +43,8 @@ export interface UserSummary {
 
 export interface BulkReply {
   id?: number;
+  /** The thread's time so far: decoding and validating, waiting for the write lock, writing, syncing (ms). */
+  timing?: { decodeMs: number; waitMs: number; writeMs: number; syncMs: number };
   users?: UserSummary[];
   outcomes: CategoryOutcome[];
   error?: string;
@@ -72,6 +74,8 @@ export class BulkPool {
   private nextId = 0;
   private failure: Error | null = null;
   private readonly exited: boolean[];
+  /** Each thread's latest {@link BulkReply.timing}. */
+  readonly timing: Array<BulkReply['timing']> = [];
 
   constructor(repo: BackupRepository, o: BulkPoolOptions) {
     this.threads = Math.max(1, o.threads);
@@ -92,6 +96,7 @@ export class BulkPool {
         if (!p) return;
         this.pending.delete(m.id!);
         this.load[p.worker]--;
+        this.timing[p.worker] = m.timing;
         if (m.error === undefined) p.resolve(m);
         else p.reject(new Error(m.error));
       });

@@ -36,6 +36,8 @@ export interface BulkRestoreResult {
   report: RestoreReport;
   /** The server the backup belongs to, from every object read (null: a partial restore or an empty backup). */
   backupServer: BackupServer | null;
+  /** Where each worker thread's time went (ms): decoding and validating, waiting for the write lock, writing, syncing. */
+  threadMs: Array<BulkReply['timing']>;
 }
 
 /** True when {@link bulkRestore} can run: the backup is a local directory and the store SQLite. */
@@ -202,7 +204,7 @@ export async function bulkRestore(
   report.allBackMs = Date.now() - started;
   const restored = report.items.inserted + report.items.replaced + report.items.unchanged + report.items.keptNewer;
   report.itemsPerSecond = restored / Math.max(0.001, report.allBackMs / 1000);
-  return { report, backupServer: scope.userIds.length === 0 ? backupServer : null };
+  return { report, backupServer: scope.userIds.length === 0 ? backupServer : null, threadMs: pool.timing };
 
   /**
    * Photo items become visible only once their bytes are durable in the blob store: waits for the

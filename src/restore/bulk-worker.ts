@@ -33,6 +33,9 @@ const target = new FileTarget(setup.repoRoot);
 const repo = new BackupRepository(blockingReads(target) ?? target, setup.config, setup.key ? Buffer.from(setup.key) : null);
 const writer = new BulkRestoreWriter(setup.dbPath, new Int32Array(setup.lock));
 
+/** Milliseconds spent reading, replaying and validating users (for probes). */
+let decodeMs = 0;
+
 type Unit = { userId: string; name: string; category: DecodedCategory };
 /** Rows of later kinds, kept from the first decoding. */
 const kept = new Map<Kind, Unit[]>();
@@ -85,7 +88,9 @@ async function first(users: UserIndex[], kinds: Kind[]): Promise<BulkReply> {
   const units: Unit[] = [];
   const outcomes: CategoryOutcome[] = [];
   for (const index of users) {
+    const t0 = performance.now();
     const r = await planUser(repo, index, setup.scope, true);
+    decodeMs += performance.now() - t0;
     const summary: UserSummary = { userId: index.userId, user: r.user, writer: r.writer, photos: [] };
     if (r.problem !== undefined) summary.problem = r.problem;
     summaries.push(summary);
@@ -98,7 +103,9 @@ async function first(users: UserIndex[], kinds: Kind[]): Promise<BulkReply> {
         outcomes.push({ userId: index.userId, name: r.user.name, kind, state: 'later', inserted: 0, live: 0 });
         continue;
       }
+      const t1 = performance.now();
       const unit = { userId: index.userId, name: r.user.name, category: decodeCategory(r.state, kind) };
+      decodeMs += performance.now() - t1;
       // Photos are never written here: their bytes must be in the blob store first.
       if (n === 0 && kind !== 'photos') units.push(unit);
       else {
@@ -127,7 +134,9 @@ async function again(users: UserIndex[], kind: Kind): Promise<BulkReply> {
   const units: Unit[] = [];
   const outcomes: CategoryOutcome[] = [];
   for (const index of users) {
+    const t0 = performance.now();
     const r = await planUser(repo, index, setup.scope, true);
+    decodeMs += performance.now() - t0;
     if (r.problem !== undefined || !r.user || !r.state) {
       // Readable the first time: damage found now quarantines this category only.
       outcomes.push({ userId: index.userId, name: r.user?.name ?? index.userId, kind, state: 'quarantined', problems: [r.problem ?? 'nothing to restore any more'], inserted: 0, live: 0 });
@@ -156,7 +165,7 @@ parentPort!.on('message', (req: BulkRequest | { type: 'close' }) => {
     return;
   }
   queue = queue.then(() => handle(req)).then(
-    (reply) => parentPort!.postMessage({ ...reply, id: req.id }),
+    (reply) => parentPort!.postMessage({ ...reply, id: req.id, timing: { decodeMs, ...writer.timing } }),
     (e: Error) => parentPort!.postMessage({ id: req.id, outcomes: [], error: e.message }),
   );
 });

@@ -5,6 +5,7 @@ import { BackupRepository } from '../backup/repository.js';
 import type { RepositoryConfig } from '../backup/repository-format.js';
 import { FileTarget } from '../backup/targets/file/file-target.js';
 import { FsBlobStore } from '../store/blobs-fs/blob-store.js';
+import { blockingReads } from './blocking-reads.js';
 import { forEachBounded } from './bounded.js';
 import { copyBlob } from './restore-blobs.js';
 
@@ -12,7 +13,10 @@ import { copyBlob } from './restore-blobs.js';
 const PARALLEL = 4;
 
 const { repoRoot, config, key, blobRoot } = workerData as { repoRoot: string; config: RepositoryConfig; key: Uint8Array | null; blobRoot: string };
-const repo = new BackupRepository(new FileTarget(repoRoot), config, key ? Buffer.from(key) : null);
+const target = new FileTarget(repoRoot);
+// Reads are synchronous (one read(2) of the whole object, no threadpool round trips; this thread has
+// nothing else to do); writes and fsyncs still overlap on the threadpool.
+const repo = new BackupRepository(blockingReads(target) ?? target, config, key ? Buffer.from(key) : null);
 // Not openFsBlobStore: that clears the temp directory, where the main thread may be writing.
 const blobs = new FsBlobStore(blobRoot);
 

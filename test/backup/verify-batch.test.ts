@@ -23,6 +23,16 @@ function rewriteBody(path: string, body: Buffer): void {
 }
 
 describe('verify --full in batches', () => {
+  it('restores every user of an encrypted repository from one batch (decrypted one by one, inflated together)', async () => {
+    const store = new MemoryRecordStore();
+    const repo = await fileRepo(join(tempDir(), 'repo'), 'a-backup-key-0123456789');
+    for (let i = 0; i < 6; i++) await userWithHistory(store, `user${i}`);
+    await new BackupShipper(store, new MemoryBlobStore(), [repo]).passOnce(false);
+    const report = await verifyRepository(repo, { mode: 'full', sample: 0, record: false });
+    assert.equal(report.ok, true, JSON.stringify(report.problems));
+    assert.equal(report.usersRestored, 6);
+  });
+
   it('names a segment whose checksum holds but whose gzip body does not inflate, and only its user', async () => {
     const dir = join(tempDir(), 'repo');
     const store = new MemoryRecordStore();

@@ -105,8 +105,8 @@ async function runRestore(opts: Opts): Promise<void> {
       at: at?.toISOString(),
       concurrency: Number(opts.concurrency) || DEFAULT_RESTORE_CONCURRENCY,
     };
-    if (!opts.plan && canRestoreInBulk(repo, k.store)) {
-      // A local backup into SQLite: decoded, validated and written on worker threads, many users per transaction.
+    if (opts.all && !opts.plan && canRestoreInBulk(repo, k.store)) {
+      // Everyone from a local backup into SQLite: decoded, validated and written on worker threads, many users per transaction.
       const line = progressLine();
       let drawnAt = 0;
       const { report, identity } = await restoreAllInBulk(repo, k.store, k.blobs, scope, {
