@@ -33,6 +33,8 @@ interface WriteRun {
   cpuPerWriteUs: number;
   /** The same for the server's main (serving) thread alone. */
   mainCpuPerWriteUs: number;
+  /** The server's peak resident set size, MB. */
+  peakMb: number;
 }
 
 /** CPU seconds (user + system) of a process so far, every thread and its main thread alone, from /proc. */
@@ -142,6 +144,7 @@ async function writeLoad(backup: boolean, seconds: number, rate = 0): Promise<Wr
       lagMaxMs: backup ? sorted.at(-1) ?? 0 : null,
       cpuPerWriteUs,
       mainCpuPerWriteUs,
+      peakMb: server.memory().peakMb,
     };
   } finally {
     watching = false;
@@ -291,7 +294,7 @@ const writeOnly = process.argv.includes('--write-only');
 const verify = writeOnly ? null : await verifyThroughput(arg('--users', quick ? 1000 : 10_000), arg('--photos-mb', quick ? 100 : 1024), runs, keepAt >= 0 ? process.argv[keepAt + 1] : null);
 
 const f = (n: number | null | undefined, d = 0) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs' | 'cpuPerWriteUs' | 'mainCpuPerWriteUs') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);
+const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs' | 'cpuPerWriteUs' | 'mainCpuPerWriteUs' | 'peakMb') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);
 const kept = offRuns.map((o, i) => (onRuns[i].itemsPerSecond / o.itemsPerSecond) * 100);
 const cpuRatio = offRuns.map((o, i) => onRuns[i].cpuPerWriteUs / o.cpuPerWriteUs);
 const mainRatio = offRuns.map((o, i) => onRuns[i].mainCpuPerWriteUs / o.mainCpuPerWriteUs);
@@ -305,6 +308,7 @@ const rows: Array<[string, string]> = [
   ['main-thread CPU µs per write, off / on', `${f(med(offRuns, 'mainCpuPerWriteUs'))} / ${f(med(onRuns, 'mainCpuPerWriteUs'))}  (pairs: ${offRuns.map((o, i) => `${f(o.mainCpuPerWriteUs)}/${f(onRuns[i].mainCpuPerWriteUs)}`).join(', ')})`],
   ['CPU per write on / off (median of pairs)', cpuRatio.length ? `${f(median(cpuRatio), 2)}×  (pairs: ${cpuRatio.map((k) => f(k, 2)).join(', ')})` : '—'],
   ['main-thread CPU per write on / off (median of pairs)', mainRatio.length ? `${f(median(mainRatio), 2)}×  (pairs: ${mainRatio.map((k) => f(k, 2)).join(', ')})` : '—'],
+  ['server peak RSS MB, off / on', `${f(med(offRuns, 'peakMb'))} / ${f(med(onRuns, 'peakMb'))}`],
   ['backup lag p50 / p99 / max ms', `${f(med(onRuns, 'lagP50ms'), 1)} / ${f(med(onRuns, 'lagP99ms'), 1)} / ${f(med(onRuns, 'lagMaxMs'), 1)}`],
 ];
 if (verify) {
