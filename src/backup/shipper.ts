@@ -119,7 +119,8 @@ export class BackupShipper {
     try {
       for (const t of this.targets) out.push(await t.passOnce(forceSnapshot, onUser));
     } finally {
-      await Promise.all(this.targets.map((t) => t.close()));
+      // The writers' worker threads stop with the pass, unless the shipping loops still use them.
+      if (!this.running) await Promise.all(this.targets.map((t) => t.close()));
     }
     return out;
   }
