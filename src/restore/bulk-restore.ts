@@ -1,6 +1,5 @@
 // Full restore from a local backup directory into a SQLite store, in bulk: users decoded and
 // validated once on worker threads, written many users per transaction in priority order.
-import { availableParallelism } from 'node:os';
 import type { BackupRepository, UserIndex } from '../backup/repository.js';
 import { restorePath } from '../backup/replay.js';
 import { takeRestoreLease } from '../backup/restore-lease.js';
@@ -9,7 +8,7 @@ import type { BlobStore } from '../core/ports/blob-store.js';
 import type { RecordStore, ServerIdentity } from '../core/ports/record-store.js';
 import { SqliteRecordStore } from '../store/sqlite/record-store.js';
 import { BulkPool, type BulkReply, type UserSummary } from './bulk-pool.js';
-import { listUserIndexes } from './list-users.js';
+import { listUserIndexes, listUserIndexesSync } from './list-users.js';
 import { PhotoPrefetch } from './photo-prefetch.js';
 import { DEFAULT_RESTORE_CONCURRENCY, executeRestore, type RestoreReport } from './restore-executor.js';
 import { startRestoredEpoch } from './restore-identity.js';
@@ -19,12 +18,19 @@ import { type BackupServer, type PlannedUser, probeBackupServer, type RestorePla
 const CHUNK_USERS = 128;
 /** Requests outstanding per thread: a thread never waits for its next request. */
 const REQUESTS_PER_THREAD = 2;
+/**
+ * Worker threads by default. One: a single writer connection keeps its page cache (a second
+ * connection's commits make SQLite drop it), and on 2 cores under load one thread took ~20 % less
+ * CPU and ~20 % less time than two (bench/restore-probe.ts, THREADS=1/2 alternated); its fsyncs
+ * run on the threadpool while it decodes, and photos and checkpoints use the other core.
+ */
+const DEFAULT_THREADS = 1;
 /** Memory (estimated, over all threads) for rows of later kinds kept from the first decoding; past it, users are decoded again per kind. */
 const KEPT_BYTES = 512 * 1024 * 1024;
 
 export interface BulkRestoreOptions {
   now?: () => string;
-  /** Worker threads (default: the CPU count, at most 4). */
+  /** Worker threads (default 1; more decode in parallel but take turns writing). */
   threads?: number;
   /** Override of the memory budget for kept rows (tests). */
   keptBytes?: number;
@@ -95,7 +101,8 @@ export async function bulkRestore(
     itemsPerSecond: 0,
     phaseMs: {},
   };
-  const indexes = scope.userIds.length ? await Promise.all(scope.userIds.map((id) => repo.userIndex(id))) : [...(await listUserIndexes(repo)).values()];
+  // Synchronous directory reads: nothing else runs on this thread until the workers start.
+  const indexes = scope.userIds.length ? await Promise.all(scope.userIds.map((id) => repo.userIndex(id))) : [...(listUserIndexesSync(repo) ?? (await listUserIndexes(repo))).values()];
   // Pin every object this restore may read (the newest state's path covers any earlier point's).
   try {
     const objects = indexes.flatMap((index) => {
@@ -108,7 +115,7 @@ export async function bulkRestore(
     report.leaseError = (e as Error).message;
   }
 
-  const threads = Math.max(1, options.threads ?? Math.min(4, availableParallelism()));
+  const threads = Math.max(1, options.threads ?? DEFAULT_THREADS);
   const pool = new BulkPool(repo, { scope, dbPath: store.path, threads, perTransaction, keptBytes: options.keptBytes ?? KEPT_BYTES });
   const photos = kinds.includes('photos') ? PhotoPrefetch.start(repo, blobs, [], true) : null;
   let backupServer: BackupServer | null = null;

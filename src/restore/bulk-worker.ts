@@ -154,18 +154,23 @@ async function handle(req: BulkRequest): Promise<BulkReply> {
   return again(req.users, req.kind);
 }
 
-// One request at a time, in the order sent.
+// One request at a time, in the order sent. A reply goes out once what its request wrote is
+// durable; the sync runs on the threadpool while the next request is decoded.
 let queue: Promise<unknown> = Promise.resolve();
+let syncs: Promise<unknown> = Promise.resolve();
 parentPort!.on('message', (req: BulkRequest | { type: 'close' }) => {
   if (req.type === 'close') {
-    void queue.finally(() => {
+    void queue.then(() => syncs).finally(() => {
       writer.close();
       parentPort!.close();
     });
     return;
   }
-  queue = queue.then(() => handle(req)).then(
-    (reply) => parentPort!.postMessage({ ...reply, id: req.id, timing: { decodeMs, ...writer.timing } }),
-    (e: Error) => parentPort!.postMessage({ id: req.id, outcomes: [], error: e.message }),
+  const failed = (e: Error) => parentPort!.postMessage({ id: req.id, outcomes: [], error: e.message });
+  queue = queue.then(() =>
+    handle(req).then((reply) => {
+      const durable = writer.sync().then(() => parentPort!.postMessage({ ...reply, id: req.id, timing: { decodeMs, ...writer.timing } }), failed);
+      syncs = Promise.all([syncs, durable]);
+    }, failed),
   );
 });

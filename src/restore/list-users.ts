@@ -1,5 +1,6 @@
 // Lists every user's backup objects for a full restore: on a local directory, each user's `seg`
 // and `snap` directories read by name, many at once on the threadpool; elsewhere, the target's listing.
+import { readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BackupRepository, indexesFromListing, type UserIndex } from '../backup/repository.js';
@@ -34,6 +35,40 @@ export async function listUserIndexes(repo: BackupRepository): Promise<Map<strin
     for (const part of PARTS) for (const e of await entries(join(root, 'users', key, part))) listing.push({ name: `users/${key}/${part}/${e}`, size: 0 });
   });
   // Byte order of the names, as a target's listing gives them (indexes are ascending).
+  listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return indexesFromListing(listing);
+}
+
+/**
+ * {@link listUserIndexes} with synchronous directory reads, for a caller with nothing else to do
+ * meanwhile (the offline bulk restore): a `readdir(2)` of each user's directory, then of the parts
+ * it has, with no threadpool round trip and no error for a part a user lacks. Null when the backup
+ * is not a local directory.
+ */
+export function listUserIndexesSync(repo: BackupRepository): Map<string, UserIndex> | null {
+  const root = repo.target.localPath();
+  if (!root) return null;
+  const listing: Array<{ name: string; size: number }> = [];
+  let keys: string[];
+  try {
+    keys = readdirSync(join(root, 'users')).filter((k) => /^[A-Za-z0-9_-]+$/.test(k));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw e;
+  }
+  for (const key of keys) {
+    let parts: string[];
+    try {
+      parts = readdirSync(join(root, 'users', key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+      throw e;
+    }
+    for (const part of PARTS) {
+      if (!parts.includes(part)) continue;
+      for (const e of readdirSync(join(root, 'users', key, part))) listing.push({ name: `users/${key}/${part}/${e}`, size: 0 });
+    }
+  }
   listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return indexesFromListing(listing);
 }

@@ -32,11 +32,11 @@ function change(collection: string, id: string, content: string | null, baseVers
 }
 
 /** Users with contacts, notes (one overwritten: a revision; one deleted: a tombstone), scores and a photo, shipped to a directory backup. */
-async function world(users = 12) {
+async function world(users = 12, key: string | null = null) {
   const store = new MemoryRecordStore();
   const blobs = new MemoryBlobStore();
   const dir = join(tempDir(), 'repo');
-  const repo = await fileRepo(dir);
+  const repo = await fileRepo(dir, key);
   const people: User[] = [];
   for (let u = 0; u < users; u++) {
     const user = await store.createUser({ id: randomUUID(), name: `user${u}`, passwordHash: `scrypt$${u}`, admin: u === 0, createdAt: AT, deletedAt: null }, defaultCollections());
@@ -102,7 +102,7 @@ describe('bulk restore', () => {
   it('writes exactly the rows the item-by-item restore writes: items, revisions, tombstones, digests, accounts, DAV properties, photos', async () => {
     const w = await world();
     const one = await itemByItem(w);
-    const bulk = await inBulk(w, { threads: 2 });
+    const bulk = await inBulk(w);
     assert.deepEqual(bulk.report.quarantined, []);
     assert.equal(bulk.report.users, w.people.length);
     assert.deepEqual(bulk.report.items, one.report.items);
@@ -119,10 +119,10 @@ describe('bulk restore', () => {
     }
   });
 
-  it('decodes users again in their kind\'s turn when rows do not fit in memory, with the same result', async () => {
-    const w = await world(6);
+  it('decodes users again in their kind\'s turn when rows do not fit in memory, with the same result (encrypted backup, two threads)', async () => {
+    const w = await world(6, 'bulk-restore-test-key-0123456789');
     const one = await itemByItem(w);
-    const bulk = await inBulk(w, { threads: 1, keptBytes: 0 });
+    const bulk = await inBulk(w, { threads: 2, keptBytes: 0 });
     assert.deepEqual(bulk.report.quarantined, []);
     assert.deepEqual(rowsOf(bulk.dir), rowsOf(one.dir));
   });

@@ -2,7 +2,7 @@
 // that hold nothing yet (a restore into an empty or lost store), many users per transaction, from
 // the restore's worker threads on connections of their own.
 import Database from 'better-sqlite3';
-import { closeSync, fdatasyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { EMPTY_DIGEST } from '../../core/digest.js';
 import type { RestoredAccount, RestoreItemsResult } from '../../core/ports/record-store.js';
 import { restoreAccountRows } from './restore-writes.js';
@@ -81,9 +81,9 @@ export function restoreFreshCategoryRows(q: StatementCache, userId: string, cate
  * of one restore take turns through `lock` (a shared Int32 word, 0 = free), so none waits in
  * SQLite's busy handler; anyone else writing (the server's own connection, the checkpointer) is
  * waited for by `busy_timeout`. Durability as in group-commit.ts: `synchronous = NORMAL` (COMMIT
- * writes the WAL frames without syncing them), then an fdatasync of the `-wal` file after the lock
- * is released — so the next writer's inserts overlap this one's sync — before
- * {@link BulkRestoreWriter.transaction} returns: a transaction is durable when it returns.
+ * writes the WAL frames without syncing them); {@link BulkRestoreWriter.sync} then fdatasyncs the
+ * `-wal` file on the threadpool, so the thread goes on decoding meanwhile. What a transaction
+ * wrote is durable once a `sync()` called after it resolves — and not to be reported before.
  */
 export class BulkRestoreWriter {
   private readonly db: Database.Database;
@@ -111,27 +111,34 @@ export class BulkRestoreWriter {
     this.walFd = openSync(`${path}-wal`, 'r');
   }
 
-  /** Milliseconds spent waiting for the lock, in transactions, and in fdatasync (for probes). */
+  /** Milliseconds spent waiting for the lock, in transactions, and with an fdatasync in flight (for probes). */
   readonly timing = { waitMs: 0, writeMs: 0, syncMs: 0 };
 
-  /** Runs `fn` in one write transaction, durable when this returns; rolled back if it throws. */
+  /** Runs `fn` in one write transaction (committed, not yet durable: see {@link sync}); rolled back if it throws. */
   transaction<T>(fn: (q: StatementCache) => T): T {
     const t0 = performance.now();
     while (Atomics.compareExchange(this.lock, 0, 0, 1) !== 0) Atomics.wait(this.lock, 0, 1, 100);
     const t1 = performance.now();
-    let result: T;
     try {
-      result = this.db.transaction(() => fn(this.q)).immediate();
+      return this.db.transaction(() => fn(this.q)).immediate();
     } finally {
       Atomics.store(this.lock, 0, 0);
       Atomics.notify(this.lock, 0, 1);
+      this.timing.waitMs += t1 - t0;
+      this.timing.writeMs += performance.now() - t1;
     }
-    const t2 = performance.now();
-    fdatasyncSync(this.walFd);
-    this.timing.waitMs += t1 - t0;
-    this.timing.writeMs += t2 - t1;
-    this.timing.syncMs += performance.now() - t2;
-    return result;
+  }
+
+  /** Resolves once everything committed before this call is durable (an fdatasync of the WAL, on the threadpool). */
+  sync(): Promise<void> {
+    const t0 = performance.now();
+    return new Promise((resolve, reject) =>
+      fdatasync(this.walFd, (e) => {
+        this.timing.syncMs += performance.now() - t0;
+        if (e) reject(e);
+        else resolve();
+      }),
+    );
   }
 
   /** Writes accounts (see `RecordStore.restoreAccount`); call inside {@link transaction}. */
@@ -139,6 +146,7 @@ export class BulkRestoreWriter {
     restoreAccountRows(q, account);
   }
 
+  /** Call once no sync is in flight. */
   close(): void {
     closeSync(this.walFd);
     this.db.close();
