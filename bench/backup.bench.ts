@@ -1,11 +1,12 @@
 // Backup benchmark: lag p50/p99 and write throughput with backup on vs off under the foundation
 // write load; `verify --full` throughput on a generated repository vs `restic check --read-data`.
-// Usage: node dist/bench/backup.bench.js [--quick] [--verify-only | --write-only] [--runs N] [--seconds S] [--users N] [--photos-mb M] [--repo-dir DIR]
+// Usage: node dist/bench/backup.bench.js [--quick] [--verify-only | --write-only] [--runs N] [--seconds S] [--rate W] [--users N] [--photos-mb M] [--repo-dir DIR]
+// (--rate: paced write load of W writes/s in all, for comparing CPU per write with backup on and off)
 // (--repo-dir: build the verify repositories there once and reuse them on later runs, e.g. to profile)
 import { spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFileTarget } from '../src/backup/targets/file/file-target.js';
@@ -28,10 +29,28 @@ interface WriteRun {
   lagP99ms: number | null;
   lagMaxMs: number | null;
   writes: number;
+  /** Server CPU time (user + system, all threads) per acknowledged write, in µs, from the first write until every write is shipped. */
+  cpuPerWriteUs: number;
+  /** The same for the server's main (serving) thread alone. */
+  mainCpuPerWriteUs: number;
+}
+
+/** CPU seconds (user + system) of a process so far, every thread and its main thread alone, from /proc. */
+function cpuSeconds(pid: number): { all: number; main: number } {
+  const read = (path: string) => {
+    const stat = readFileSync(path, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  };
+  return { all: read(`/proc/${pid}/stat`), main: read(`/proc/${pid}/task/${pid}/stat`) };
 }
 
 /** 10 users × 5 devices pushing single changes for `seconds` (the foundation "50 devices" load). */
-async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
+/**
+ * `rate` > 0 paces the devices to that many writes per second in all (else as fast as they get
+ * answers): the same writes with backup on and off, so CPU per write compares like with like.
+ */
+async function writeLoad(backup: boolean, seconds: number, rate = 0): Promise<WriteRun> {
   const dir = await mkdtemp(join(tmpdir(), `keepsake-bench-backup-${backup ? 'on' : 'off'}-`));
   const repoDir = join(dir, 'backup');
   const args = ['--data', join(dir, 'data'), ...(backup ? ['--backup', repoDir] : [])];
@@ -72,10 +91,20 @@ async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
       }
     })();
     let writes = 0;
-    const end = performance.now() + seconds * 1000;
+    const cpuStart = cpuSeconds(server.child.pid!);
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    const interval = rate > 0 ? (devices.length * 1000) / rate : 0;
     await Promise.all(
-      devices.map(async (dev) => {
+      devices.map(async (dev, i) => {
+        let sent = 0;
         while (performance.now() < end) {
+          if (interval > 0) {
+            const due = start + sent++ * interval + (interval * i) / devices.length;
+            const wait = due - performance.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            if (performance.now() >= end) break;
+          }
           const kind = KINDS[dev.n++ % KINDS.length];
           const change = makeChange(kind, dev.n);
           const r = await http.json('POST', '/api/v1/changes', { changes: [change] }, { authorization: `Bearer ${dev.token}` });
@@ -100,6 +129,9 @@ async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
       watching = false;
       await watcher;
     }
+    const cpuEnd = cpuSeconds(server.child.pid!);
+    const cpuPerWriteUs = ((cpuEnd.all - cpuStart.all) / writes) * 1e6;
+    const mainCpuPerWriteUs = ((cpuEnd.main - cpuStart.main) / writes) * 1e6;
     const sorted = lags.sort((a, b) => a - b);
     return {
       backup,
@@ -108,6 +140,8 @@ async function writeLoad(backup: boolean, seconds: number): Promise<WriteRun> {
       lagP50ms: backup ? percentile(sorted, 50) : null,
       lagP99ms: backup ? percentile(sorted, 99) : null,
       lagMaxMs: backup ? sorted.at(-1) ?? 0 : null,
+      cpuPerWriteUs,
+      mainCpuPerWriteUs,
     };
   } finally {
     watching = false;
@@ -242,13 +276,14 @@ const quick = process.argv.includes('--quick');
 const verifyOnly = process.argv.includes('--verify-only');
 const seconds = arg('--seconds', quick ? 5 : 15);
 const runs = arg('--runs', 3);
+const rate = arg('--rate', 0);
 const offRuns: WriteRun[] = [];
 const onRuns: WriteRun[] = [];
 if (!verifyOnly) {
   // Alternate off and on so that load from elsewhere on the machine hits both alike.
   for (let r = 0; r < runs; r++) {
-    offRuns.push(await writeLoad(false, seconds));
-    onRuns.push(await writeLoad(true, seconds));
+    offRuns.push(await writeLoad(false, seconds, rate));
+    onRuns.push(await writeLoad(true, seconds, rate));
   }
 }
 const keepAt = process.argv.indexOf('--repo-dir');
@@ -256,13 +291,20 @@ const writeOnly = process.argv.includes('--write-only');
 const verify = writeOnly ? null : await verifyThroughput(arg('--users', quick ? 1000 : 10_000), arg('--photos-mb', quick ? 100 : 1024), runs, keepAt >= 0 ? process.argv[keepAt + 1] : null);
 
 const f = (n: number | null | undefined, d = 0) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);
+const med = (runs: WriteRun[], k: 'itemsPerSecond' | 'lagP50ms' | 'lagP99ms' | 'lagMaxMs' | 'cpuPerWriteUs' | 'mainCpuPerWriteUs') => (runs.length ? median(runs.map((r) => r[k] ?? 0)) : null);
 const kept = offRuns.map((o, i) => (onRuns[i].itemsPerSecond / o.itemsPerSecond) * 100);
+const cpuRatio = offRuns.map((o, i) => onRuns[i].cpuPerWriteUs / o.cpuPerWriteUs);
+const mainRatio = offRuns.map((o, i) => onRuns[i].mainCpuPerWriteUs / o.mainCpuPerWriteUs);
 console.log(`\nKeepsake backup benchmark (${quick ? 'quick' : 'full'}; node ${process.version}; ${runs} run(s) each, medians; target on the same local disk)`);
 const rows: Array<[string, string]> = [
   ['writes/s, 50 devices, backup off', `${f(med(offRuns, 'itemsPerSecond'))}  (runs: ${offRuns.map((r) => f(r.itemsPerSecond)).join(', ')})`],
   ['writes/s, 50 devices, backup on', `${f(med(onRuns, 'itemsPerSecond'))}  (runs: ${onRuns.map((r) => f(r.itemsPerSecond)).join(', ')})`],
   ['throughput kept with backup on (median of pairs)', kept.length ? `${f(median(kept))} %  (pairs: ${kept.map((k) => f(k)).join(', ')} %)` : '—'],
+  ['server CPU µs per write, backup off', `${f(med(offRuns, 'cpuPerWriteUs'))}  (runs: ${offRuns.map((r) => f(r.cpuPerWriteUs)).join(', ')})`],
+  ['server CPU µs per write, backup on', `${f(med(onRuns, 'cpuPerWriteUs'))}  (runs: ${onRuns.map((r) => f(r.cpuPerWriteUs)).join(', ')})`],
+  ['main-thread CPU µs per write, off / on', `${f(med(offRuns, 'mainCpuPerWriteUs'))} / ${f(med(onRuns, 'mainCpuPerWriteUs'))}  (pairs: ${offRuns.map((o, i) => `${f(o.mainCpuPerWriteUs)}/${f(onRuns[i].mainCpuPerWriteUs)}`).join(', ')})`],
+  ['CPU per write on / off (median of pairs)', cpuRatio.length ? `${f(median(cpuRatio), 2)}×  (pairs: ${cpuRatio.map((k) => f(k, 2)).join(', ')})` : '—'],
+  ['main-thread CPU per write on / off (median of pairs)', mainRatio.length ? `${f(median(mainRatio), 2)}×  (pairs: ${mainRatio.map((k) => f(k, 2)).join(', ')})` : '—'],
   ['backup lag p50 / p99 / max ms', `${f(med(onRuns, 'lagP50ms'), 1)} / ${f(med(onRuns, 'lagP99ms'), 1)} / ${f(med(onRuns, 'lagMaxMs'), 1)}`],
 ];
 if (verify) {

@@ -56,6 +56,7 @@ export class BackupShipper {
     this.running = false;
     for (const t of this.targets) t.poke();
     await Promise.all(this.loops);
+    await Promise.all(this.targets.map((t) => t.close()));
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
   }
@@ -115,7 +116,11 @@ export class BackupShipper {
     const id = await this.store.identity();
     this.identity = { id: id.id, epoch: id.epoch };
     const out: Array<Map<string, string>> = [];
-    for (const t of this.targets) out.push(await t.passOnce(forceSnapshot, onUser));
+    try {
+      for (const t of this.targets) out.push(await t.passOnce(forceSnapshot, onUser));
+    } finally {
+      await Promise.all(this.targets.map((t) => t.close()));
+    }
     return out;
   }
 

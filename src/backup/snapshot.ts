@@ -1,5 +1,7 @@
 // Writes a per-user snapshot: one content-addressed data object per collection plus a manifest.
 import type { BackupBatch, LogRecord } from '../core/ports/record-store.js';
+import { createHash } from 'node:crypto';
+import type { CheckedPut } from './checked-put.js';
 import { checkObject } from './object-codec.js';
 import type { BackupRepository } from './repository.js';
 import { names, type SnapshotCollection, type SnapshotPayload, type WriterIdentity } from './repository-format.js';
@@ -43,7 +45,8 @@ export function snapshotFitsInline(batch: BackupBatch): boolean {
  * of segment `segment`. Small collections are written inside the manifest; larger ones go to
  * `data/…` objects, and those whose records did not change since an earlier snapshot reuse the
  * same object (same content, same name), so snapshots of a quiet user cost little.
- * The manifest is written last: a snapshot exists only once all its data does.
+ * The manifest is written last: a snapshot exists only once all its data does. With `writer`
+ * (the shipper's), objects are encoded, written and read back on its worker thread.
  */
 export async function writeSnapshot(
   repo: BackupRepository,
@@ -51,6 +54,7 @@ export async function writeSnapshot(
   segment: number,
   server: WriterIdentity,
   takenAt: string,
+  writer: CheckedPut | null = null,
 ): Promise<{ name: string; bytes: number }> {
   const byCollection = new Map<string, LogRecord[]>();
   for (const c of batch.collections) byCollection.set(c.id, []);
@@ -74,7 +78,12 @@ export async function writeSnapshot(
       collections.push({ collection: c, records, ...counts });
       continue;
     }
-    const object = await repo.putData('snapshotData', { userId: batch.user.id, collection: c.id, records });
+    let object: string;
+    if (writer) {
+      const json = JSON.stringify({ userId: batch.user.id, collection: c.id, records });
+      object = names.data(createHash('sha256').update(json, 'utf8').digest('hex'));
+      await writer.put(object, 'snapshotData', json);
+    } else object = await repo.putData('snapshotData', { userId: batch.user.id, collection: c.id, records });
     collections.push({ collection: c, object, ...counts });
   }
   const meta = metaHashes(batch);
@@ -92,6 +101,11 @@ export async function writeSnapshot(
     collections,
   };
   const name = names.snapshot(batch.user.id, batch.seq, segment);
+  if (writer) {
+    // The writer read back and checked each object it created.
+    await writer.put(name, 'snapshot', JSON.stringify(manifest));
+    return { name, bytes };
+  }
   await repo.putJson(name, 'snapshot', manifest);
   // Read back what was just written (as the shipper does for segments and photos): damage at write
   // time is caught now, not at the next verification.

@@ -1,6 +1,6 @@
 // One target's shipping loop: what the target has of each user, and shipping what it lacks, in order.
 import type { BackupBatch } from '../core/ports/record-store.js';
-import { checkObject } from './object-codec.js';
+import { CheckedPut } from './checked-put.js';
 import type { BackupRepository } from './repository.js';
 import { names, type SegmentPayload, type VerificationPayload } from './repository-format.js';
 import { joinMetaHash, type MetaHashes, metaHashes } from './meta-hash.js';
@@ -41,6 +41,7 @@ export class TargetShipper {
   /** userId → when the oldest unshipped change was first seen. */
   readonly pendingSince = new Map<string, number>();
   private knownBlobs: Set<string> | null = null;
+  private writer: CheckedPut | null = null;
   private indexLoaded = false;
   status: TargetStatus;
   private wake: (() => void) | null = null;
@@ -282,7 +283,8 @@ export class TargetShipper {
           const m = metaHashes(full);
           p = await this.writeSegment(userId, p, rest, m, gen);
         }
-        const written = await writeSnapshot(this.repo, full, p.n, this.owner.identity, new Date(o.now()).toISOString());
+        this.writer ??= new CheckedPut(this.repo);
+        const written = await writeSnapshot(this.repo, full, p.n, this.owner.identity, new Date(o.now()).toISOString(), this.writer);
         full = null;
         this.status.snapshotsWritten++;
         this.status.bytesShipped += written.bytes;
@@ -340,7 +342,7 @@ export class TargetShipper {
     if (seg.blobRefs) await this.shipBlobs(seg.blobRefs);
     const { n } = seg;
     const name = names.segment(userId, n, seg.fromSeq, batch.upTo);
-    const bytes = await this.putChecked(name, 'segment', Buffer.from(JSON.stringify(seg), 'utf8'));
+    const bytes = await this.putChecked(name, 'segment', JSON.stringify(seg));
     this.status.segmentsShipped++;
     this.status.bytesShipped += bytes;
     this.status.lastShipAt = shippedAt;
@@ -359,16 +361,17 @@ export class TargetShipper {
     return next;
   }
 
-  /** Writes an object and reads it straight back to check it landed intact. */
-  private async putChecked(name: string, type: 'segment' | 'blob', payload: Buffer): Promise<number> {
-    const created = await this.repo.put(name, type, payload, type !== 'blob');
-    // An object that already existed (a blob another user has, a range shipped before a crash) is
-    // not ours to re-check here; verification reads everything.
-    if (!created) return 0;
-    const back = await this.repo.target.get(name);
-    if (!back) throw new Error(`backup object ${name} is not readable right after it was written`);
-    checkObject(name, back);
-    return back.length;
+  /** Writes an object and reads it straight back to check it landed intact (0: it existed already). */
+  private putChecked(name: string, type: 'segment' | 'blob', payload: string | Uint8Array): Promise<number> {
+    this.writer ??= new CheckedPut(this.repo);
+    return this.writer.put(name, type, payload);
+  }
+
+  /** Stops the writer's worker thread (a later pass starts it again). */
+  async close(): Promise<void> {
+    const w = this.writer;
+    this.writer = null;
+    await w?.close();
   }
 
   private async shipBlobs(refs: string[]): Promise<void> {

@@ -5,6 +5,7 @@ import { MemoryBlobStore } from '../../src/store/memory/blob-store.js';
 import { MemoryRecordStore } from '../../src/store/memory/record-store.js';
 import { BackupShipper } from '../../src/backup/shipper.js';
 import { replayUser, checkReplayed } from '../../src/backup/replay.js';
+import { verifyRepository } from '../../src/backup/verify.js';
 import { watchStore } from '../../src/backup/watch-store.js';
 import { assertSameAsStore, cleanTempDirs, eventually, fileRepo, note, NOW, userWithHistory } from './backup-helpers.js';
 
@@ -84,5 +85,24 @@ describe('BackupShipper', () => {
     } finally {
       await sut.stop();
     }
+  });
+
+  it('writes a large user snapshot as data objects that replay and full verification read back, encrypted', async () => {
+    const store = new MemoryRecordStore();
+    const repo = await fileRepo(undefined, 'snapshot test passphrase');
+    const user = await userWithHistory(store);
+    // Over 16 KB of notes: the notes collection goes to a data object instead of the manifest.
+    for (let i = 0; i < 40; i++) await store.applyChanges(user.id, [note(`big${i}`, `${i} `.repeat(300))], NOW);
+    const sut = new BackupShipper(store, new MemoryBlobStore(), [repo]);
+    await sut.passOnce(false);
+    await store.applyChanges(user.id, [note('after', 'the snapshot')], NOW);
+    await sut.passOnce(true);
+    const index = await repo.userIndex(user.id);
+    assert.equal(index.snapshots.length, 2, 'first shipment and forced snapshot');
+    assert.ok((await repo.listNames('data/')).length >= 1, 'a data object holds the large collection');
+    assert.deepEqual(index.segments.map((s) => s.n), [1, 2]);
+    await assertSameAsStore(store, user.id, await replayUser(repo, index));
+    const report = await verifyRepository(repo, { mode: 'full', sample: 0 });
+    assert.equal(report.ok, true, JSON.stringify(report.problems));
   });
 });

@@ -88,6 +88,7 @@ export function restoreFreshCategoryRows(q: StatementCache, userId: string, cate
 export class BulkRestoreWriter {
   private readonly db: Database.Database;
   private readonly walFd: number;
+  private holding = false;
   readonly q: StatementCache;
 
   constructor(
@@ -116,16 +117,33 @@ export class BulkRestoreWriter {
 
   /** Runs `fn` in one write transaction (committed, not yet durable: see {@link sync}); rolled back if it throws. */
   transaction<T>(fn: (q: StatementCache) => T): T {
+    return this.exclusive(() => {
+      const t1 = performance.now();
+      try {
+        return this.db.transaction(() => fn(this.q)).immediate();
+      } finally {
+        this.timing.writeMs += performance.now() - t1;
+      }
+    });
+  }
+
+  /**
+   * Runs `fn` (which may run several transactions) while holding the restore's write lock: one
+   * writer's transactions in a row keep its page cache, which each commit by another connection
+   * makes SQLite drop.
+   */
+  exclusive<T>(fn: () => T): T {
+    if (this.holding) return fn();
     const t0 = performance.now();
     while (Atomics.compareExchange(this.lock, 0, 0, 1) !== 0) Atomics.wait(this.lock, 0, 1, 100);
-    const t1 = performance.now();
+    this.timing.waitMs += performance.now() - t0;
+    this.holding = true;
     try {
-      return this.db.transaction(() => fn(this.q)).immediate();
+      return fn();
     } finally {
+      this.holding = false;
       Atomics.store(this.lock, 0, 0);
       Atomics.notify(this.lock, 0, 1);
-      this.timing.waitMs += t1 - t0;
-      this.timing.writeMs += performance.now() - t1;
     }
   }
 
