@@ -24,8 +24,17 @@ function intact(item: StoredItem): boolean {
 /**
  * `nextSeq` hands out the user's next sequence number (only called when a row is written).
  * Restored revisions keep their own numbers (below the restored counter, so below every new write).
+ * `hasLiveRevision(hash)` tells whether the store already keeps a revision of this item with those
+ * (non-deleted) bytes: a backed-up version kept beside a newer write is then not kept again, so a
+ * restore run twice (or resumed) changes nothing the second time.
  */
-export function planRestoreItem(current: StoredItem | null, entry: RestoredItem, now: string, nextSeq: () => number): RestoreItemPlan {
+export function planRestoreItem(
+  current: StoredItem | null,
+  entry: RestoredItem,
+  now: string,
+  nextSeq: () => number,
+  hasLiveRevision: (hash: string) => boolean,
+): RestoreItemPlan {
   const backup = entry.item;
   const same = (d: string) => d;
   if (current !== null && current.hash === backup.hash && current.deleted === backup.deleted && intact(current)) {
@@ -33,7 +42,7 @@ export function planRestoreItem(current: StoredItem | null, entry: RestoredItem,
   }
   if (current !== null && intact(current) && current.modified > backup.modified) {
     // A write since the backup: it stays; the backed-up version is kept beside it.
-    const kept: Revision[] = backup.deleted ? [] : [{ ...backup, version: nextSeq(), reason: 'overwritten', keptAt: now }];
+    const kept: Revision[] = backup.deleted || hasLiveRevision(backup.hash) ? [] : [{ ...backup, version: nextSeq(), reason: 'overwritten', keptAt: now }];
     return { outcome: 'keptNewer', item: null, revisions: [...entry.revisions, ...kept], countDelta: 0, nextDigest: same };
   }
   const item: StoredItem = { ...backup, version: nextSeq() };

@@ -138,6 +138,12 @@ export function describeRestore(name: string, factory: RecordStoreFactory): void
       assert.ok((await sut.listRevisions(a.user.id, 'notes', 'n2')).some((x) => x.hash === older.item.hash), 'and kept as a revision');
       const col = await sut.getCollection(a.user.id, 'notes');
       assert.equal(col?.digest, collectionDigest(await sut.listItems(a.user.id, 'notes', { limit: 100 })));
+      // Restoring again (an interrupted restore resumed, or run twice) changes nothing more.
+      const revisions = async () => (await sut.listRevisions(a.user.id, 'notes', 'n1')).map((x) => [x.version, x.hash]);
+      const before = await revisions();
+      const again = await sut.restoreItems(a.user.id, [{ item: backupN1, revisions: [] }, { item: backupN2, revisions: [] }], NOW);
+      assert.deepEqual(again, { inserted: 0, replaced: 0, keptNewer: 1, unchanged: 1 });
+      assert.deepEqual(await revisions(), before, 'the backed-up version is not kept a second time');
     });
 
     it('bumps the epoch and keeps the server id', async () => {

@@ -349,7 +349,8 @@ export class MemoryRecordStore implements RecordStore {
       const col = s.collections.get(e.item.collection);
       if (!col) throw new KeepsakeError('collection_not_found', `no collection "${e.item.collection}"`);
       const k = key(e.item.collection, e.item.id);
-      const plan = planRestoreItem(s.items.get(k) ?? null, e, now, () => ++s.seq);
+      const hasLiveRevision = (hash: string) => s.revisions.some((x) => x.collection === e.item.collection && x.id === e.item.id && x.hash === hash && !x.deleted);
+      const plan = planRestoreItem(s.items.get(k) ?? null, e, now, () => ++s.seq, hasLiveRevision);
       if (plan.item) s.items.set(k, copy(plan.item));
       for (const r of plan.revisions) {
         if (!s.revisions.some((x) => x.collection === r.collection && x.id === r.id && x.version === r.version)) s.revisions.push(copy(r));

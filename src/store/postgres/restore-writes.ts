@@ -76,7 +76,15 @@ export function restoreItemRows(pool: pg.Pool, userId: string, entries: Restored
         cols.set(cid, col);
       }
       const cur = await c.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE user_id = $1 AND collection = $2 AND id = $3`, [userId, cid, e.item.id]);
-      const plan = planRestoreItem(cur.rows[0] ? toItem(cur.rows[0]) : null, e, now, () => ++seq);
+      // Only an item that exists can be newer than the backup, and only then are its revisions asked about.
+      const liveRevisions = cur.rows[0]
+        ? new Set(
+            (await c.query<{ hash: string }>('SELECT hash FROM revisions WHERE user_id = $1 AND collection = $2 AND id = $3 AND NOT deleted', [userId, cid, e.item.id])).rows.map(
+              (r) => r.hash,
+            ),
+          )
+        : new Set<string>();
+      const plan = planRestoreItem(cur.rows[0] ? toItem(cur.rows[0]) : null, e, now, () => ++seq, (hash) => liveRevisions.has(hash));
       if (plan.item) {
         const i = plan.item;
         await c.query(

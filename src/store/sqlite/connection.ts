@@ -50,8 +50,8 @@ export async function openConnection(file: string): Promise<SqliteConnection> {
     db.pragma('cache_size = -16384');
     // Temporary b-trees and statement journals in memory, not in temp files.
     db.pragma('temp_store = MEMORY');
-    // When the WAL restarts after a full checkpoint, cut the file back to 64 MiB.
-    db.pragma('journal_size_limit = 67108864');
+    // When the WAL restarts after a full checkpoint, cut the file back to 128 MiB.
+    db.pragma('journal_size_limit = 134217728');
     migrate(db, new Date().toISOString());
     walFd = openSync(`${path}-wal`, 'r');
     fsyncSync(walFd);

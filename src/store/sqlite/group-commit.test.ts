@@ -104,6 +104,24 @@ describe('GroupCommit', () => {
     assert.ok(sut.stats().fsyncs >= 2, `fsyncs ${sut.stats().fsyncs}`);
   });
 
+  it('while held, writes wait (reads do not) and commit together on release; close flushes a held queue', async () => {
+    sut.hold();
+    let done = 0;
+    const first = ['a', 'b'].map((v) => sut.write(insert(v)).then(() => done++));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(done, 0, 'nothing acknowledged while held');
+    assert.deepEqual(await sut.read(values), [], 'nothing written, and reads still answer');
+    sut.release();
+    await Promise.all(first);
+    assert.deepEqual(values(), ['a', 'b']);
+    assert.equal(sut.stats().groups, 1, 'the held writes ran as one group');
+    sut.hold();
+    const last = sut.write(insert('c'));
+    await sut.close();
+    await last;
+    assert.deepEqual(values(), ['a', 'b', 'c']);
+  });
+
   it('refuses writes after close', async () => {
     await sut.close();
     await assert.rejects(sut.write(insert('a')), { code: 'unavailable' });

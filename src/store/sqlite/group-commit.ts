@@ -59,6 +59,8 @@ export class GroupCommit {
   private queue: QueuedWrite[] = [];
   private scheduled = false;
   private closed = false;
+  /** While set, queued writes wait (see `hold`). */
+  private held = false;
   private seenDataVersion: number;
   private groups = 0;
   private writes = 0;
@@ -86,14 +88,22 @@ export class GroupCommit {
     if (refused) return Promise.reject(refused);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.flush();
-        });
-      }
+      this.schedule();
     });
+  }
+
+  /**
+   * Holds queued writes back (they keep queueing and run as one group on `release`). The
+   * checkpointer holds the writer for the moment it needs to copy the rest of the WAL, so the
+   * log can start over from its beginning; reads go on.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.schedule();
   }
 
   /**
@@ -137,6 +147,7 @@ export class GroupCommit {
 
   /** Flushes queued writes and waits until they are durable; later calls are refused. */
   async close(): Promise<void> {
+    this.held = false;
     this.flush();
     this.closed = true;
     await this.sync.whenDurable().catch(() => {});
@@ -151,8 +162,18 @@ export class GroupCommit {
     return this.sync.failure;
   }
 
+  private schedule(): void {
+    if (this.scheduled || this.held || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
   /** Runs every queued write now (synchronously) and arranges for them to settle once durable. */
   private flush(): void {
+    if (this.held) return; // `release` schedules the next flush
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;

@@ -68,7 +68,7 @@ export class SqliteRecordStore implements RecordStore {
     this.description = `sqlite:${conn.path}`;
     this.q = new StatementCache(conn.db);
     this.commits = new GroupCommit(conn.db, new WalSync(conn.walFd));
-    this.checkpointer = new Checkpointer(conn.path);
+    this.checkpointer = new Checkpointer(conn.path, this.commits);
   }
 
   /** How well writes are being grouped: fsyncs versus transactions versus calls. */

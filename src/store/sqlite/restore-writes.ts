@@ -47,6 +47,7 @@ export function restoreItemRows(q: StatementCache, userId: string, entries: Rest
      ON CONFLICT (collection_ord, id) DO UPDATE SET version = excluded.version, hash = excluded.hash,
        modified = excluded.modified, deleted = excluded.deleted, content = excluded.content`,
   );
+  const liveRevision = q.sql('SELECT 1 FROM revisions WHERE user_id = ? AND collection = ? AND id = ? AND hash = ? AND deleted = 0 LIMIT 1');
   const insertRevision = q.sql(
     `INSERT OR IGNORE INTO revisions (user_id, collection, id, version, hash, modified, deleted, content, reason, kept_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -66,7 +67,8 @@ export function restoreItemRows(q: StatementCache, userId: string, entries: Rest
     // In a fresh collection only an id seen earlier in this call can have a row.
     const known = col.fresh === null || col.fresh.ids.has(e.item.id);
     const row = known ? (selectItem.get(col.ord, e.item.id) as ItemRow | undefined) : undefined;
-    const plan = planRestoreItem(row ? toItem(row) : null, e, now, nextSeq);
+    const hasLiveRevision = (hash: string) => liveRevision.get(userId, e.item.collection, e.item.id, hash) !== undefined;
+    const plan = planRestoreItem(row ? toItem(row) : null, e, now, nextSeq, hasLiveRevision);
     if (plan.item) {
       const i = plan.item;
       upsert.run(userId, i.collection, i.id, i.version, i.hash, i.modified, i.deleted ? 1 : 0, i.content, col.ord);
