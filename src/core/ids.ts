@@ -1,4 +1,5 @@
 // Validation of client-chosen ids (collections, items, changes): they are data, never paths.
+import { checkWellFormedUnicode } from './content/text-checks.js';
 import { fail } from './errors.js';
 
 const MAX_ID = 255;
@@ -10,6 +11,8 @@ const FORBIDDEN = /[\u0000-\u001f\u007f/\\?#%"<>|*]/;
 export function checkId(id: unknown, what: string): string {
   if (typeof id !== 'string' || id.length === 0) fail('invalid_id', `${what} must be a non-empty string`, { field: what });
   if (id.length > MAX_ID) fail('invalid_id', `${what} is longer than ${MAX_ID} characters`, { field: what });
+  // A lone UTF-16 surrogate has no UTF-8 form: stored, it would come back as U+FFFD, another id.
+  checkWellFormedUnicode(id, 'invalid_id', what);
   if (id === '.' || id === '..' || FORBIDDEN.test(id) || id.trim() !== id) {
     fail('invalid_id', `${what} "${id.slice(0, 80)}" contains path, control or reserved characters`, { field: what });
   }

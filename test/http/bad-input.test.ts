@@ -46,8 +46,8 @@ describe('bad input', () => {
     await expectRefused('POST', '/api/v1/changes', { changes: [change({ content: undefined })] }, 400, 'invalid_request');
   });
 
-  it('rejects ids with path characters', async () => {
-    for (const id of ['../etc/passwd', 'a/b', 'a\\b', '..', '', 'x\u0000y']) {
+  it('rejects ids with path characters or lone surrogates (which would be stored as another id)', async () => {
+    for (const id of ['../etc/passwd', 'a/b', 'a\\b', '..', '', 'x\u0000y', 'x\uD800', '\uDC00y']) {
       await expectRefused('POST', '/api/v1/changes', { changes: [change({ id })] }, 400, 'invalid_id');
     }
     await expectRefused('POST', '/api/v1/collections', { id: '../x', kind: 'notes', name: 'x' }, 400, 'invalid_id');
