@@ -11,11 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRepository } from '../src/backup/repository.js';
 import { openFileTarget } from '../src/backup/targets/file/file-target.js';
-import { DEFAULT_PRIORITY } from '../src/core/restore/restore-plan.js';
-import { executeRestore, planRestore, type RestoreReport, type RestoreScope } from '../src/restore/restore-executor.js';
+import type { RestoreReport } from '../src/restore/restore-executor.js';
 import { fileURLToPath } from 'node:url';
-import { openFsBlobStore } from '../src/store/blobs-fs/blob-store.js';
-import { openSqliteStore } from '../src/store/sqlite/record-store.js';
 import { RestoreFixture } from './restore-fixture.js';
 
 const quick = process.argv.includes('--quick');
@@ -25,7 +22,6 @@ const PHOTO_BYTES = quick ? 100 * 1024 ** 2 : 1024 ** 3;
 const BIG_USER_ITEMS = 5_000;
 const RUNS = 3;
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const scope: RestoreScope = { userIds: [], categories: [...DEFAULT_PRIORITY], priority: [...DEFAULT_PRIORITY] };
 
 const root = await mkdtemp(join(tmpdir(), 'keepsake-restore-bench-'));
 const repoDir = join(root, 'repo');
@@ -42,25 +38,17 @@ try {
   for (let n = 0; n < SMALL; n += 1000) await fixture.addUsers(Math.min(1000, SMALL - n));
   log(`built and shipped ${SMALL} users in ${((t() - t0) / 1000).toFixed(1)} s`);
 
-  /** One user restored into an empty SQLite store and blob folder, as `keepsake restore --user` does; ms. */
-  let scratch = 0;
-  async function singleUser(): Promise<number> {
-    const dir = join(root, `single-${scratch++}`);
-    const store = await openSqliteStore(join(dir, 'keepsake.db'));
-    const blobs = await openFsBlobStore(join(dir, 'blobs'));
-    const start = t();
-    const report = await executeRestore(repo, store, blobs, await planRestore(repo, { ...scope, userIds: [bigUser] }));
-    const ms = t() - start;
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-    if (report.quarantined.length > 0) throw new Error(`single-user restore quarantined ${JSON.stringify(report.quarantined)}`);
-    return ms;
+  /**
+   * One user restored into an empty SQLite store and blob folder, as `keepsake restore --user`
+   * does, `RUNS` times in a process of its own (bench/restore-one-user.ts); ms.
+   */
+  const ONE_USER = fileURLToPath(new URL('./restore-one-user.js', import.meta.url));
+  function singleUserRuns(): number[] {
+    const r = spawnSync(process.execPath, [ONE_USER, repoDir, bigUser, String(RUNS), join(root, 'single')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`single-user restore failed: ${r.stderr}`);
+    return (JSON.parse(r.stdout) as { ms: number[] }).ms;
   }
-  // One run not counted: the first restore of the process also compiles the restore code (JIT),
-  // which the large-repository runs below, made after the full restore, never pay.
-  await singleUser();
-  const singleSmall: number[] = [];
-  for (let i = 0; i < RUNS; i++) singleSmall.push(await singleUser());
+  const singleSmall = singleUserRuns();
   log(`single user with ${SMALL} users: ${singleSmall.map((x) => x.toFixed(0)).join(', ')} ms`);
 
   // Full restore with the CLI into an empty data directory, as an operator runs it (and as restic runs):
@@ -102,8 +90,7 @@ try {
   t0 = t();
   for (let n = SMALL; n < LARGE; n += 5000) await fixture.addUsers(Math.min(5000, LARGE - n));
   log(`grew to ${LARGE} users in ${((t() - t0) / 1000).toFixed(1)} s`);
-  const singleLarge: number[] = [];
-  for (let i = 0; i < RUNS; i++) singleLarge.push(await singleUser());
+  const singleLarge = singleUserRuns();
   log(`single user with ${LARGE} users: ${singleLarge.map((x) => x.toFixed(0)).join(', ')} ms`);
 
   const restored = report.items.inserted + report.items.replaced + report.items.unchanged + report.items.keptNewer;
