@@ -10,7 +10,7 @@ import { SqliteRecordStore } from '../store/sqlite/record-store.js';
 import { BulkPool, type BulkReply, type UserSummary } from './bulk-pool.js';
 import { listUserIndexes, listUserIndexesSync } from './list-users.js';
 import { PhotoPrefetch } from './photo-prefetch.js';
-import { DEFAULT_RESTORE_CONCURRENCY, executeRestore, type RestoreReport } from './restore-executor.js';
+import { DEFAULT_RESTORE_CONCURRENCY, emptyRestoreReport, executeRestore, type RestoreReport } from './restore-executor.js';
 import { startRestoredEpoch } from './restore-identity.js';
 import { type BackupServer, type PlannedUser, probeBackupServer, type RestorePlan, type RestoreScope } from './restore-planner.js';
 
@@ -91,16 +91,7 @@ export async function bulkRestore(
   const kinds = scope.priority.filter((k) => scope.categories.includes(k));
   const perTransaction = Math.max(1, Math.min(scope.concurrency ?? DEFAULT_RESTORE_CONCURRENCY, DEFAULT_RESTORE_CONCURRENCY));
   const chunk = Math.min(perTransaction, CHUNK_USERS);
-  const report: RestoreReport = {
-    users: 0,
-    items: { inserted: 0, replaced: 0, keptNewer: 0, unchanged: 0 },
-    blobs: 0,
-    quarantined: [],
-    contactsBackMs: null,
-    allBackMs: 0,
-    itemsPerSecond: 0,
-    phaseMs: {},
-  };
+  const report = emptyRestoreReport(0);
   // Synchronous directory reads: nothing else runs on this thread until the workers start.
   const indexes = scope.userIds.length ? await Promise.all(scope.userIds.map((id) => repo.userIndex(id))) : [...(listUserIndexesSync(repo) ?? (await listUserIndexes(repo))).values()];
   // Pin every object this restore may read (the newest state's path covers any earlier point's).

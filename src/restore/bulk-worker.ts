@@ -81,6 +81,14 @@ function writeGroup(accounts: RestoredAccount[], units: Unit[]): CategoryOutcome
   }
 }
 
+/** Reads, replays and validates one user, counting the time as decoding. */
+async function decode(index: UserIndex): ReturnType<typeof planUser> {
+  const t0 = performance.now();
+  const r = await planUser(repo, index, setup.scope, true);
+  decodeMs += performance.now() - t0;
+  return r;
+}
+
 /** Decodes users; rows of `kinds[0]` are written with the accounts, later kinds kept (within budget) or left for later. */
 async function first(users: UserIndex[], kinds: Kind[]): Promise<BulkReply> {
   const summaries: UserSummary[] = [];
@@ -88,9 +96,7 @@ async function first(users: UserIndex[], kinds: Kind[]): Promise<BulkReply> {
   const units: Unit[] = [];
   const outcomes: CategoryOutcome[] = [];
   for (const index of users) {
-    const t0 = performance.now();
-    const r = await planUser(repo, index, setup.scope, true);
-    decodeMs += performance.now() - t0;
+    const r = await decode(index);
     const summary: UserSummary = { userId: index.userId, user: r.user, writer: r.writer, photos: [] };
     if (r.problem !== undefined) summary.problem = r.problem;
     summaries.push(summary);
@@ -137,9 +143,7 @@ async function again(users: UserIndex[], kind: Kind): Promise<BulkReply> {
   const units: Unit[] = [];
   const outcomes: CategoryOutcome[] = [];
   for (const index of users) {
-    const t0 = performance.now();
-    const r = await planUser(repo, index, setup.scope, true);
-    decodeMs += performance.now() - t0;
+    const r = await decode(index);
     if (r.problem !== undefined || !r.user || !r.state) {
       // Readable the first time: damage found now quarantines this category only.
       outcomes.push({ userId: index.userId, name: r.user?.name ?? index.userId, kind, state: 'quarantined', problems: [r.problem ?? 'nothing to restore any more'], inserted: 0, live: 0 });

@@ -97,6 +97,20 @@ function photoHashes(plan: RestorePlan): string[] {
  * interruption) writes only what is missing. Durability comes from the store: every
  * `restoreItems` call is durable when it resolves, and parallel calls share commits and fsyncs.
  */
+/** A report of a restore that has not restored anything yet. */
+export function emptyRestoreReport(users: number): RestoreReport {
+  return {
+    users,
+    items: { inserted: 0, replaced: 0, keptNewer: 0, unchanged: 0 },
+    blobs: 0,
+    quarantined: [],
+    contactsBackMs: null,
+    allBackMs: 0,
+    itemsPerSecond: 0,
+    phaseMs: {},
+  };
+}
+
 export async function executeRestore(
   repo: BackupRepository,
   store: RecordStore,
@@ -113,16 +127,7 @@ export async function executeRestore(
   const reader = plan.reader ?? repo;
   const tracker = options.tracker;
   tracker?.plan(plan.tasks, plan.scope.priority);
-  const report: RestoreReport = {
-    users: plan.users.length,
-    items: { inserted: 0, replaced: 0, keptNewer: 0, unchanged: 0 },
-    blobs: 0,
-    quarantined: [],
-    contactsBackMs: null,
-    allBackMs: 0,
-    itemsPerSecond: 0,
-    phaseMs: {},
-  };
+  const report = emptyRestoreReport(plan.users.length);
   const byId = new Map(plan.users.map((u) => [u.userId, u]));
   for (const u of plan.unreadable) {
     for (const kind of plan.scope.categories) report.quarantined.push({ userId: u.userId, user: u.userId, kind, problems: [u.problem] });
