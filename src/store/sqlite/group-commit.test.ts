@@ -30,7 +30,7 @@ describe('GroupCommit', () => {
   it('runs the writes of one tick in one transaction and one fsync', async () => {
     const all = await Promise.all(['a', 'b', 'c'].map((v) => sut.write(insert(v))));
     assert.deepEqual(all, [1, 1, 1]);
-    assert.deepEqual(sut.stats(), { fsyncs: 1, groups: 1, writes: 3 });
+    assert.deepEqual(sut.stats(), { fsyncs: 1, groups: 1, writes: 3, inlineFsyncs: 0 });
   });
 
   it('a throwing call leaves nothing behind; the others of its group commit', async () => {
@@ -120,6 +120,26 @@ describe('GroupCommit', () => {
     await sut.close();
     await last;
     assert.deepEqual(values(), ['a', 'b', 'c']);
+  });
+
+  it('syncs on the event loop only while the predicate allows it, and acknowledges only after that sync', async () => {
+    let alone = true;
+    sut.syncInlineWhen(() => alone);
+    await sut.write(insert('a'));
+    assert.deepEqual(sut.stats(), { fsyncs: 1, groups: 1, writes: 1, inlineFsyncs: 1 });
+    // Another request in flight: the sync goes back to the threadpool.
+    alone = false;
+    await sut.write(insert('b'));
+    assert.deepEqual(sut.stats(), { fsyncs: 2, groups: 2, writes: 2, inlineFsyncs: 1 });
+    assert.deepEqual(values(), ['a', 'b']);
+  });
+
+  it('a failed inline sync acknowledges nothing and refuses every later write', async () => {
+    // A descriptor that cannot be synced stands in for an I/O error on the WAL.
+    const broken = new GroupCommit(conn.db, new WalSync(-1));
+    broken.syncInlineWhen(() => true);
+    await assert.rejects(broken.write(insert('a')), { code: 'unavailable' });
+    await assert.rejects(broken.write(insert('b')), { code: 'unavailable' });
   });
 
   it('refuses writes after close', async () => {

@@ -19,6 +19,8 @@ export interface DurabilityStats {
   groups: number;
   /** Write calls settled. */
   writes: number;
+  /** Of `fsyncs`, those made on the event loop because nothing else was waiting (SQLite only). */
+  inlineFsyncs?: number;
 }
 
 /**
@@ -154,7 +156,12 @@ export class GroupCommit {
   }
 
   stats(): DurabilityStats {
-    return { fsyncs: this.sync.fsyncs, groups: this.groups, writes: this.writes };
+    return { fsyncs: this.sync.fsyncs, groups: this.groups, writes: this.writes, inlineFsyncs: this.sync.inlineFsyncs };
+  }
+
+  /** See `WalSync.syncInlineWhen`. */
+  syncInlineWhen(predicate: (() => boolean) | null): void {
+    this.sync.syncInlineWhen(predicate);
   }
 
   private refusal(): KeepsakeError | null {
