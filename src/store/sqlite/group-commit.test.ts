@@ -4,6 +4,7 @@ import { closeSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { openConnection, type SqliteConnection } from './connection.js';
 import { GroupCommit } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
@@ -89,6 +90,26 @@ describe('GroupCommit', () => {
     await new Promise((r) => setImmediate(r));
     assert.equal(acknowledged, true);
     await w;
+  });
+
+  it("a commit by another connection seen by unsettled reads is fsynced before settled() or the next write's acknowledgement", async () => {
+    // Another connection (the CLI, a second process) commits; nothing in this process knows yet.
+    const other = new Database(join(dir, `g${n - 1}.db`));
+    other.prepare('INSERT INTO t (v) VALUES (?)').run('x');
+    other.close();
+    const before = sut.stats().fsyncs;
+    assert.deepEqual(await sut.readUnsettled(values), ['x']);
+    assert.deepEqual(await sut.readUnsettled(values), ['x']);
+    await sut.settled();
+    assert.equal(sut.stats().fsyncs, before + 1, 'settled() waited for an fsync covering the other commit');
+    // The same through a write: its acknowledgement covers what the reads before it saw.
+    const other2 = new Database(join(dir, `g${n - 1}.db`));
+    other2.prepare('INSERT INTO t (v) VALUES (?)').run('y');
+    other2.close();
+    assert.deepEqual(await sut.readUnsettled(values), ['x', 'y']);
+    const fsyncs = sut.stats().fsyncs;
+    await sut.write(() => 0); // a write that changes nothing still waits for what the read saw
+    assert.equal(sut.stats().fsyncs, fsyncs + 1);
   });
 
   it('acknowledges groups whose syncs overlap in commit order, each once durable', async () => {
