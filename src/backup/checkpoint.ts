@@ -3,6 +3,7 @@ import type { BlobStore } from '../core/ports/blob-store.js';
 import type { RecordStore } from '../core/ports/record-store.js';
 import { checkReplayed, loadSnapshot } from './replay.js';
 import type { BackupRepository } from './repository.js';
+import { recordUserName } from './name-index.js';
 import { names, type CheckpointPayload } from './repository-format.js';
 import { BackupShipper } from './shipper.js';
 
@@ -35,6 +36,9 @@ export async function writeCheckpoint(
     onProgress('verify', done++, snapshots.size);
     try {
       for (const problem of checkReplayed(await loadSnapshot(repo, object))) problems.push({ user, object, problem });
+      // Backfills the name index of backups written before it existed (write-once: no-op after).
+      const account = await store.getUser(user);
+      if (account) await recordUserName(repo, account, new Date().toISOString());
     } catch (e) {
       problems.push({ user, object, problem: (e as Error).message });
     }

@@ -24,6 +24,7 @@ export const ObjectType = {
   checkpoint: 6,
   verification: 7,
   pruneMark: 8,
+  nameIndex: 9,
 } as const;
 export type ObjectTypeName = keyof typeof ObjectType;
 

@@ -4,6 +4,7 @@ import { CheckedPut } from './checked-put.js';
 import type { BackupRepository } from './repository.js';
 import { names, type SegmentPayload, type VerificationPayload } from './repository-format.js';
 import { joinMetaHash, type MetaHashes, metaHashes } from './meta-hash.js';
+import { recordUserName } from './name-index.js';
 import { segmentPayload } from './segment-payload.js';
 import type { TargetStatus } from './shipper-options.js';
 import type { BackupShipper } from './shipper.js';
@@ -358,6 +359,8 @@ export class TargetShipper {
     const { n } = seg;
     const name = names.segment(userId, n, seg.fromSeq, batch.upTo);
     const bytes = await this.putChecked(name, 'segment', JSON.stringify(seg));
+    // The account rides along when it changed (a new user, a rename): keep the name findable.
+    if (seg.account) await recordUserName(this.repo, seg.account.user, shippedAt);
     this.status.segmentsShipped++;
     this.status.bytesShipped += bytes;
     this.status.lastShipAt = shippedAt;

@@ -2,8 +2,10 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { davRoutes } from '../dav/dav-routes.js'; // CalDAV/CardDAV/WebDAV (issue 6)
 import type { Keepsake } from '../wiring/open-keepsake.js';
+import type { RecordStore } from '../core/ports/record-store.js';
 import { authHooks } from './auth.js';
 import { handleError } from './error-mapper.js';
+import { countRequestsInFlight } from './in-flight.js';
 import { addBackupGauges, type BackupMetricsSource, createMetrics } from './metrics.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { blobRoutes } from './routes/blobs.js';
@@ -43,6 +45,13 @@ export async function buildHttpServer(keepsake: Keepsake, options: HttpOptions =
     forceCloseConnections: false,
     return503OnClosing: true,
   });
+  // A store that can sync on the event loop does so while this server serves one request at
+  // most: a lone client waiting for its write gains nothing from the threadpool hand-off.
+  const store = keepsake.store as RecordStore & { syncInlineWhen?: (predicate: () => boolean) => void };
+  if (typeof store.syncInlineWhen === 'function') {
+    const inFlight = countRequestsInFlight(app.server);
+    store.syncInlineWhen(() => inFlight() <= 1);
+  }
   const metrics = createMetrics(keepsake.store);
   if (options.backupStatus) addBackupGauges(metrics.registry, options.backupStatus); // backups (issue 3)
   const ctx: RouteContext = { keepsake, auth: authHooks(keepsake.accounts) };

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DAV_METHODS } from '../../src/dav/dav-routes.js';
 import { vcard } from '../helpers/fixtures.js';
-import { basic, type Session, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { basic, call, type Session, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const PATHS = [
   '/dav/owner/',
@@ -159,6 +159,52 @@ describe('DAV authorization', () => {
     assert.equal((await propfind('carol-password-2')).status, 207);
     await server.keepsake.accounts.deleteUser('carol');
     assert.equal((await propfind('carol-password-2')).status, 401);
+  });
+
+  it('stops accepting a device token at once when it is revoked, as app password or Bearer, though it was just verified', async () => {
+    const dave = await server.login('dave');
+    const user = (await server.keepsake.store.findUserByName('dave'))!;
+    const [device] = await server.keepsake.accounts.listDevices(user);
+    const asApp = () => send('PROPFIND', '/dav/dave/', basic('dave', dave.token));
+    const asBearer = () => send('PROPFIND', '/dav/dave/', { authorization: `Bearer ${dave.token}` });
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await asApp()).status, 207);
+      assert.equal((await asBearer()).status, 207);
+    }
+    // Revoked through the API, as a user does from another device.
+    const other = await call(server.url, 'POST', '/api/v1/tokens', { device: 'laptop' }, basic('dave', dave.password));
+    assert.equal((await call(server.url, 'DELETE', `/api/v1/tokens/${device.id}`, undefined, { authorization: `Bearer ${other.body.token}` })).status, 204);
+    assert.equal((await asApp()).status, 401);
+    assert.equal((await asBearer()).status, 401);
+  });
+
+  it("a verified header is no key to another user's paths, and another name with the same token is no login", async () => {
+    const own = () => send('PROPFIND', '/dav/intruder/', basic('intruder', intruder.token));
+    assert.equal((await own()).status, 207);
+    assert.equal((await own()).status, 207);
+    for (const path of ['/dav/owner/', '/dav/owner/contacts/', '/dav/owner/contacts/secret.vcf']) {
+      const before = await ownerState();
+      for (const method of ['PROPFIND', 'GET', 'PUT', 'DELETE']) {
+        const r = await send(method, path, basic('intruder', intruder.token));
+        assert.ok(r.status === 403 || r.status === 405, `${method} ${path} answered ${r.status}`);
+        assert.ok(!r.text.includes('Secret Person'));
+      }
+      assert.equal(await ownerState(), before);
+    }
+    assert.equal((await send('PROPFIND', '/dav/owner/', basic('owner', intruder.token))).status, 401);
+    // Earlier tests' wrong passwords may have tripped the login limiter for "owner": refused either way.
+    assert.ok([401, 429].includes((await send('PROPFIND', '/dav/owner/', basic('owner', owner.password + 'x'))).status));
+  });
+
+  it('a token removed by another process (the CLI on the same store) stops working within the 5 s cache bound', async () => {
+    const erin = await server.login('erin');
+    const user = (await server.keepsake.store.findUserByName('erin'))!;
+    const propfind = () => send('PROPFIND', '/dav/erin/', basic('erin', erin.token));
+    assert.equal((await propfind()).status, 207);
+    // Straight in the store: no AccountService of this process hears of it.
+    for (const t of await server.keepsake.store.listTokens(user.id)) await server.keepsake.store.deleteToken(user.id, t.id);
+    await new Promise((r) => setTimeout(r, 5_100));
+    assert.equal((await propfind()).status, 401);
   });
 
   it("never lists another user's resources in a multiget, and an app password must match its account", async () => {

@@ -4,6 +4,7 @@ import type { ConfigKey } from '../../config/config-schema.js';
 import { isBackupError } from '../../backup/backup-error.js';
 import { repositoryStatus, type RestorePoint, restorePoints } from '../../backup/backup-status.js';
 import { type CheckpointReport, writeCheckpoint } from '../../backup/checkpoint.js';
+import { resolveBackupUser } from '../../backup/name-index.js';
 import { backupLocations, openRepositories, readBackupKey } from '../../backup/open-backup.js';
 import { parseDuration, prune, type PruneReport } from '../../backup/prune.js';
 import type { BackupRepository } from '../../backup/repository.js';
@@ -139,14 +140,16 @@ export function backupCommand(): Command {
       backupAction(async (opts: Opts & { user?: string }) => {
         const repos = await repositories(opts);
         if (opts.user) {
+          // Resolved from each backup alone: after a disaster there may be no store to ask.
           const name = opts.user;
-          const user = await withKeepsake(opts, async (k) => (await k.store.findUserByName(name)) ?? (await k.store.getUser(name)));
-          const userId = user?.id ?? name;
           const lists: Array<{ target: string; user: string; points: RestorePoint[] }> = [];
-          for (const r of repos) lists.push({ target: r.target.description, user: userId, points: await restorePoints(r, userId) });
+          for (const r of repos) {
+            const userId = await resolveBackupUser(r, name);
+            lists.push({ target: r.target.description, user: userId, points: await restorePoints(r, userId) });
+          }
           print(opts.json, lists, () =>
             lists
-              .map((l) => `${l.target} — user ${name}:\n${l.points.map((p) => `  seq ${p.seq}  ${p.at}  ${p.kind}`).join('\n') || '  nothing backed up'}`)
+              .map((l) => `${l.target} — user ${name} (${l.user}):\n${l.points.map((p) => `  seq ${p.seq}  ${p.at}  ${p.kind}`).join('\n') || '  nothing backed up'}`)
               .join('\n'),
           );
           return;

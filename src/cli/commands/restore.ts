@@ -2,7 +2,9 @@
 import { Command, Option } from 'commander';
 import type { ConfigKey } from '../../config/config-schema.js';
 import { isBackupError } from '../../backup/backup-error.js';
+import { resolveBackupUser } from '../../backup/name-index.js';
 import { openRepositories, readBackupKey } from '../../backup/open-backup.js';
+import type { BackupRepository } from '../../backup/repository.js';
 import { fail } from '../../core/errors.js';
 import { parseCategories, parsePriority } from '../../core/restore/restore-plan.js';
 import { RestoreTracker } from '../../core/restore/restore-tracker.js';
@@ -23,8 +25,13 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/** Turns names (or ids) into user ids: from the store if it knows them, else as given. */
-async function userIds(k: Keepsake, opts: Opts): Promise<string[]> {
+/**
+ * Turns `--user` names (or ids) into the backup's user ids: the store's account of that name when
+ * the backup holds it, else the backup's own name index (the store may be empty: a lost database),
+ * else an id the backup holds. A user the backup does not know fails `user_not_found` (exit 2)
+ * instead of restoring nothing.
+ */
+async function userIds(k: Keepsake, opts: Opts, repo: BackupRepository): Promise<string[]> {
   if (opts.all) return [];
   if (opts.affected) {
     const report = await scrub(k.store, k.blobs);
@@ -37,7 +44,11 @@ async function userIds(k: Keepsake, opts: Opts): Promise<string[]> {
   const users = opts.user ?? [];
   if (users.length === 0) fail('invalid_request', 'say what to restore: --all, --user NAME (repeatable) or --affected');
   const ids = [];
-  for (const u of users) ids.push((await k.store.findUserByName(u))?.id ?? u);
+  for (const u of users) {
+    const inStore = (await k.store.findUserByName(u))?.id;
+    const index = inStore ? await repo.userIndex(inStore) : null;
+    ids.push(index && (index.segments.length > 0 || index.snapshots.length > 0) ? inStore! : await resolveBackupUser(repo, u));
+  }
   return ids;
 }
 
@@ -99,7 +110,7 @@ async function runRestore(opts: Opts): Promise<void> {
   if (at && Number.isNaN(at.getTime())) fail('invalid_request', `--at "${String(opts.at)}" is not a time; use ISO-8601 such as 2026-11-24T18:00:00Z`);
   await withKeepsake(opts, async (k) => {
     const scope: RestoreScope = {
-      userIds: await userIds(k, opts),
+      userIds: await userIds(k, opts, repo),
       categories: parseCategories(opts.category as string | undefined),
       priority: parsePriority(opts.priority as string | undefined),
       at: at?.toISOString(),

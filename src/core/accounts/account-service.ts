@@ -65,6 +65,7 @@ export class AccountService {
   private readonly limiter: LoginLimiter;
   private readonly touched = new Map<string, number>();
   private readonly verified = new Map<string, { user: User; token: DeviceToken; at: number }>();
+  private generation = 0;
 
   constructor(
     private readonly store: RecordStore,
@@ -99,32 +100,67 @@ export class AccountService {
     return u;
   }
 
-  async setPassword(name: string, password: unknown): Promise<UserView> {
+  /**
+   * Counts account changes made through this service (passwords, admin rights, deletions, token
+   * revocations). A cache of verified credentials outside this service (DAV's, see dav-request.ts)
+   * keeps the value it saw before verifying and trusts an entry only while it is unchanged.
+   */
+  get credentialGeneration(): number {
+    return this.generation;
+  }
+
+  /**
+   * Drops every verified credential. Called before a change (so no request trusts a cached entry
+   * while it runs) and again once it is stored (so nothing verified against the old rows while
+   * it ran is trusted either).
+   */
+  private forgetVerified(): void {
     this.verified.clear();
-    const u = await this.requireUser(name);
-    return userView(await this.store.updateUser(u.id, { passwordHash: await hashPassword(checkPassword(password)) }));
+    this.generation++;
+  }
+
+  async setPassword(name: string, password: unknown): Promise<UserView> {
+    this.forgetVerified();
+    try {
+      const u = await this.requireUser(name);
+      return userView(await this.store.updateUser(u.id, { passwordHash: await hashPassword(checkPassword(password)) }));
+    } finally {
+      this.forgetVerified();
+    }
   }
 
   async setAdmin(name: string, admin: boolean): Promise<UserView> {
-    this.verified.clear();
-    const u = await this.requireUser(name);
-    return userView(await this.store.updateUser(u.id, { admin }));
+    this.forgetVerified();
+    try {
+      const u = await this.requireUser(name);
+      return userView(await this.store.updateUser(u.id, { admin }));
+    } finally {
+      this.forgetVerified();
+    }
   }
 
   /** Soft delete: the account stops working at once and its devices are signed out; data stays for the retention window. */
   async deleteUser(name: string): Promise<UserView> {
-    this.verified.clear();
-    const u = await this.requireUser(name);
-    if (u.deletedAt) return userView(u);
-    for (const t of await this.store.listTokens(u.id)) await this.store.deleteToken(u.id, t.id);
-    return userView(await this.store.updateUser(u.id, { deletedAt: isoNow(this.clock) }));
+    this.forgetVerified();
+    try {
+      const u = await this.requireUser(name);
+      if (u.deletedAt) return userView(u);
+      for (const t of await this.store.listTokens(u.id)) await this.store.deleteToken(u.id, t.id);
+      return userView(await this.store.updateUser(u.id, { deletedAt: isoNow(this.clock) }));
+    } finally {
+      this.forgetVerified();
+    }
   }
 
   /** Undoes a soft delete. */
   async undeleteUser(name: string): Promise<UserView> {
-    this.verified.clear();
-    const u = await this.requireUser(name);
-    return userView(await this.store.updateUser(u.id, { deletedAt: null }));
+    this.forgetVerified();
+    try {
+      const u = await this.requireUser(name);
+      return userView(await this.store.updateUser(u.id, { deletedAt: null }));
+    } finally {
+      this.forgetVerified();
+    }
   }
 
   /**
@@ -137,7 +173,7 @@ export class AccountService {
       if (u.deletedAt === null || !(u.deletedAt < deletedBefore)) continue;
       if (await this.store.purgeDeletedUser(u.id, deletedBefore)) purged.push(u.name);
     }
-    if (purged.length) this.verified.clear();
+    if (purged.length) this.forgetVerified();
     return purged;
   }
 
@@ -186,13 +222,16 @@ export class AccountService {
     const now = this.clock.now();
     const cached = this.verified.get(hash);
     if (cached && now - cached.at < TOKEN_CACHE_MS) return { user: cached.user, token: cached.token };
+    // Cached only if no account change ran meanwhile: a revocation racing with this lookup could
+    // otherwise leave the token it removed trusted for TOKEN_CACHE_MS.
+    const generation = this.generation;
     const t = await this.store.findTokenByHash(hash);
     if (!t) this.restores?.requireAccountsBack();
     if (!t) fail('unauthorized', 'invalid or revoked token');
     const user = await this.store.getUser(t.userId);
     if (!user || user.deletedAt) fail('unauthorized', 'invalid or revoked token');
     if (this.verified.size >= TOKEN_CACHE_MAX) this.verified.clear();
-    this.verified.set(hash, { user, token: t, at: now });
+    if (generation === this.generation) this.verified.set(hash, { user, token: t, at: now });
     if (now - (this.touched.get(t.id) ?? 0) > TOUCH_INTERVAL_MS) {
       this.touched.set(t.id, now);
       await this.store.touchToken(t.id, new Date(now).toISOString()).catch(() => {});
@@ -205,9 +244,13 @@ export class AccountService {
   }
 
   async revokeDevice(user: User, tokenId: string): Promise<void> {
-    this.verified.clear();
-    if (!(await this.store.deleteToken(user.id, tokenId))) {
-      throw new KeepsakeError('not_found', `no device token ${tokenId.slice(0, 64)} for this user`);
+    this.forgetVerified();
+    try {
+      if (!(await this.store.deleteToken(user.id, tokenId))) {
+        throw new KeepsakeError('not_found', `no device token ${tokenId.slice(0, 64)} for this user`);
+      }
+    } finally {
+      this.forgetVerified();
     }
   }
 }

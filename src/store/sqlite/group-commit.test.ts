@@ -4,6 +4,7 @@ import { closeSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { openConnection, type SqliteConnection } from './connection.js';
 import { GroupCommit } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
@@ -30,7 +31,7 @@ describe('GroupCommit', () => {
   it('runs the writes of one tick in one transaction and one fsync', async () => {
     const all = await Promise.all(['a', 'b', 'c'].map((v) => sut.write(insert(v))));
     assert.deepEqual(all, [1, 1, 1]);
-    assert.deepEqual(sut.stats(), { fsyncs: 1, groups: 1, writes: 3 });
+    assert.deepEqual(sut.stats(), { fsyncs: 1, groups: 1, writes: 3, inlineFsyncs: 0 });
   });
 
   it('a throwing call leaves nothing behind; the others of its group commit', async () => {
@@ -91,6 +92,26 @@ describe('GroupCommit', () => {
     await w;
   });
 
+  it("a commit by another connection seen by unsettled reads is fsynced before settled() or the next write's acknowledgement", async () => {
+    // Another connection (the CLI, a second process) commits; nothing in this process knows yet.
+    const other = new Database(join(dir, `g${n - 1}.db`));
+    other.prepare('INSERT INTO t (v) VALUES (?)').run('x');
+    other.close();
+    const before = sut.stats().fsyncs;
+    assert.deepEqual(await sut.readUnsettled(values), ['x']);
+    assert.deepEqual(await sut.readUnsettled(values), ['x']);
+    await sut.settled();
+    assert.equal(sut.stats().fsyncs, before + 1, 'settled() waited for an fsync covering the other commit');
+    // The same through a write: its acknowledgement covers what the reads before it saw.
+    const other2 = new Database(join(dir, `g${n - 1}.db`));
+    other2.prepare('INSERT INTO t (v) VALUES (?)').run('y');
+    other2.close();
+    assert.deepEqual(await sut.readUnsettled(values), ['x', 'y']);
+    const fsyncs = sut.stats().fsyncs;
+    await sut.write(() => 0); // a write that changes nothing still waits for what the read saw
+    assert.equal(sut.stats().fsyncs, fsyncs + 1);
+  });
+
   it('acknowledges groups whose syncs overlap in commit order, each once durable', async () => {
     const order: string[] = [];
     const writes: Array<Promise<unknown>> = [];
@@ -120,6 +141,26 @@ describe('GroupCommit', () => {
     await sut.close();
     await last;
     assert.deepEqual(values(), ['a', 'b', 'c']);
+  });
+
+  it('syncs on the event loop only while the predicate allows it, and acknowledges only after that sync', async () => {
+    let alone = true;
+    sut.syncInlineWhen(() => alone);
+    await sut.write(insert('a'));
+    assert.deepEqual(sut.stats(), { fsyncs: 1, groups: 1, writes: 1, inlineFsyncs: 1 });
+    // Another request in flight: the sync goes back to the threadpool.
+    alone = false;
+    await sut.write(insert('b'));
+    assert.deepEqual(sut.stats(), { fsyncs: 2, groups: 2, writes: 2, inlineFsyncs: 1 });
+    assert.deepEqual(values(), ['a', 'b']);
+  });
+
+  it('a failed inline sync acknowledges nothing and refuses every later write', async () => {
+    // A descriptor that cannot be synced stands in for an I/O error on the WAL.
+    const broken = new GroupCommit(conn.db, new WalSync(-1));
+    broken.syncInlineWhen(() => true);
+    await assert.rejects(broken.write(insert('a')), { code: 'unavailable' });
+    await assert.rejects(broken.write(insert('b')), { code: 'unavailable' });
   });
 
   it('refuses writes after close', async () => {

@@ -19,6 +19,8 @@ export interface DurabilityStats {
   groups: number;
   /** Write calls settled. */
   writes: number;
+  /** Of `fsyncs`, those made on the event loop because nothing else was waiting (SQLite only). */
+  inlineFsyncs?: number;
 }
 
 /**
@@ -62,6 +64,8 @@ export class GroupCommit {
   /** While set, queued writes wait (see `hold`). */
   private held = false;
   private seenDataVersion: number;
+  /** An unsettled read ran since `data_version` was last checked (see `readUnsettled`). */
+  private unnoted = false;
   private groups = 0;
   private writes = 0;
   private readonly stmt: Record<'begin' | 'commit' | 'rollback', Database.Statement>;
@@ -130,8 +134,11 @@ export class GroupCommit {
     if (refused) return Promise.reject(refused);
     try {
       const value = run();
-      // Commits of other connections seen here must be covered by the next fsync too.
-      this.noteOtherConnections();
+      // Commits of other connections seen here must be covered by the fsync that whatever reveals
+      // this read waits for. That is checked lazily, where such a wait starts (the next flush,
+      // `read`, `settled`): PRAGMA data_version takes and drops a WAL read lock (two fcntl calls)
+      // like any read, and a CardDAV PUT makes three unsettled reads before its write.
+      this.unnoted = true;
       return Promise.resolve(value);
     } catch (error) {
       return Promise.reject(error);
@@ -142,6 +149,7 @@ export class GroupCommit {
   settled(): Promise<void> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
+    if (this.unnoted) this.noteOtherConnections();
     return this.sync.whenDurable();
   }
 
@@ -154,7 +162,12 @@ export class GroupCommit {
   }
 
   stats(): DurabilityStats {
-    return { fsyncs: this.sync.fsyncs, groups: this.groups, writes: this.writes };
+    return { fsyncs: this.sync.fsyncs, groups: this.groups, writes: this.writes, inlineFsyncs: this.sync.inlineFsyncs };
+  }
+
+  /** See `WalSync.syncInlineWhen`. */
+  syncInlineWhen(predicate: (() => boolean) | null): void {
+    this.sync.syncInlineWhen(predicate);
   }
 
   private refusal(): KeepsakeError | null {
@@ -250,6 +263,7 @@ export class GroupCommit {
   }
 
   private noteOtherConnections(): void {
+    this.unnoted = false;
     const v = this.dataVersion.get() as number;
     if (v !== this.seenDataVersion) {
       this.seenDataVersion = v;

@@ -76,6 +76,14 @@ export class SqliteRecordStore implements RecordStore {
     return this.commits.stats();
   }
 
+  /**
+   * Lets the WAL sync run on the event loop while `predicate` says nothing else is waiting on this
+   * process (see `WalSync.syncInlineWhen`); the server passes "at most one request in flight".
+   */
+  syncInlineWhen(predicate: (() => boolean) | null): void {
+    this.commits.syncInlineWhen(predicate);
+  }
+
   identity(): Promise<ServerIdentity> {
     return this.read(() => {
       const r = this.q.sql('SELECT id, epoch, created_at FROM server WHERE singleton = 1').get() as
