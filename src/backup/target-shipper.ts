@@ -261,6 +261,7 @@ export class TargetShipper {
       const read = first ? await this.owner.store.readBackupBatch(userId, 0, Number.MAX_SAFE_INTEGER) : await this.readAfter(userId, afterSeq, o.batchRecords);
       if (!read) {
         this.pendingSince.delete(userId); // the user is gone from the store: nothing left to ship
+        this.owner.recent.forget(userId, Number.MAX_SAFE_INTEGER);
         return null;
       }
       const batch = first && afterSeq > 0 ? { ...read, records: read.records.filter((r) => r.version > afterSeq) } : read;
