@@ -32,6 +32,13 @@ const FLAG_GZIP = 1;
 const FLAG_AES_GCM = 2;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/**
+ * zlib level of every compressed object. 3, not zlib's default 6: on the shipper's segments of
+ * JSON log records it deflates ~1.8x faster for ~6 % more bytes (5.1 -> 2.8 µs per record, 35.1 ->
+ * 37.3 KB per 430 records), and the shipper's compression runs under the write load on the same
+ * cores as the server. Any level is plain gzip to a reader.
+ */
+const GZIP_LEVEL = 3;
 
 export interface EncodeOptions {
   compress: boolean;
@@ -51,7 +58,7 @@ export function encodeObject(name: string, type: ObjectTypeName, payload: Uint8A
   let body: Buffer = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   let flags = 0;
   if (options.compress) {
-    body = gzipSync(body, { level: 6 });
+    body = gzipSync(body, { level: GZIP_LEVEL });
     flags |= FLAG_GZIP;
   }
   if (options.key) flags |= FLAG_AES_GCM;

@@ -2,7 +2,9 @@
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { RecordStore } from '../core/ports/record-store.js';
 import { KeepsakeError } from '../core/errors.js';
+import type { ChangeOutcome } from '../core/model.js';
 import type { BackupRepository } from './repository.js';
+import { RecentWrites } from './recent-writes.js';
 import type { VerificationPayload } from './repository-format.js';
 import { DEFAULT_SHIPPER_OPTIONS, type ShipperOptions, type TargetStatus } from './shipper-options.js';
 import { type PendingTarget, TargetShipper } from './target-shipper.js';
@@ -28,6 +30,8 @@ export class BackupShipper {
   readonly dirtyGen = new Map<string, number>();
   /** Highest sequence number a write reported per user (lag is measured until a target has it). */
   readonly seqSeen = new Map<string, number>();
+  /** Rows this server's writes committed that some shipping target still lacks (read instead of the store's copy). */
+  readonly recent = new RecentWrites();
   private readonly targets: TargetShipper[];
   private readonly loops: Promise<void>[] = [];
   private waiters: Waiter[] = [];
@@ -74,6 +78,23 @@ export class BackupShipper {
     return gen;
   }
 
+  /** Keeps the rows a committed `applyChanges` reports, so targets ship them without reading them back. */
+  committed(userId: string, outcomes: readonly ChangeOutcome[]): void {
+    const floor = this.shippedFloor(userId);
+    if (floor !== null) this.recent.add(userId, outcomes, floor);
+  }
+
+  /** How far every target that is not failing has the user; null when all are failing (they read from the store when back). */
+  private shippedFloor(userId: string): number | null {
+    let floor: number | null = null;
+    for (const t of this.targets) {
+      if (t.status.state === 'failing') continue;
+      const seq = t.progress.get(userId)?.toSeq ?? 0;
+      floor = floor === null ? seq : Math.min(floor, seq);
+    }
+    return floor;
+  }
+
   /** Resolves once at least one target holds the user's log up to `seq` (and metadata change `gen`). */
   waitShipped(userId: string, seq: number, gen = 0, timeoutMs = 30_000): Promise<void> {
     if (this.isShipped(userId, seq, gen)) return Promise.resolve();
@@ -102,6 +123,7 @@ export class BackupShipper {
   /** Called by a target after it shipped (part of) a user. */
   shipped(userId: string, at: string | null): void {
     if (at) this.lastBackedUp.set(userId, at);
+    this.recent.forget(userId, this.shippedFloor(userId) ?? Number.MAX_SAFE_INTEGER);
     if (this.waiters.length === 0) return;
     const still: Waiter[] = [];
     for (const w of this.waiters) {

@@ -46,6 +46,7 @@ export function watchStore(store: RecordStore, shipper: BackupShipper, options: 
           const outcomes = (await fn.apply(target, args)) as ChangeOutcome[];
           const userId = args[0] as string;
           const seq = maxSeq(outcomes);
+          shipper.committed(userId, outcomes);
           shipper.changed(userId, false, seq);
           if (options.waitForBackup && seq > 0) await shipper.waitShipped(userId, seq, 0, options.timeoutMs);
           return outcomes;

@@ -7,7 +7,8 @@ import { BackupShipper } from '../../src/backup/shipper.js';
 import { replayUser, checkReplayed } from '../../src/backup/replay.js';
 import { verifyRepository } from '../../src/backup/verify.js';
 import { watchStore } from '../../src/backup/watch-store.js';
-import { assertSameAsStore, cleanTempDirs, eventually, fileRepo, note, NOW, userWithHistory } from './backup-helpers.js';
+import type { RecordStore } from '../../src/core/ports/record-store.js';
+import { assertSameAsStore, cleanTempDirs, del, eventually, fileRepo, note, NOW, userWithHistory } from './backup-helpers.js';
 
 after(cleanTempDirs);
 
@@ -104,5 +105,64 @@ describe('BackupShipper', () => {
     await assertSameAsStore(store, user.id, await replayUser(repo, index));
     const report = await verifyRepository(repo, { mode: 'full', sample: 0 });
     assert.equal(report.ok, true, JSON.stringify(report.problems));
+  });
+
+  it('ships the rows writes just committed without reading them back, and still every row when some are not kept', async () => {
+    const store = new MemoryRecordStore();
+    const repo = await fileRepo();
+    const user = await userWithHistory(store);
+    // Counts the log records the shipper reads from the store.
+    let readFromStore = 0;
+    const counted = new Proxy(store, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (prop !== 'readBackupBatch') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: Parameters<RecordStore['readBackupBatch']>) => {
+          const batch = await target.readBackupBatch(...args);
+          readFromStore += batch?.records.length ?? 0;
+          return batch;
+        };
+      },
+    });
+    const sut = new BackupShipper(counted, new MemoryBlobStore(), [repo], { pollMs: 10, minPassIntervalMs: 0 });
+    await sut.start();
+    try {
+      await eventually(async () => (await repo.userIndex(user.id)).segments.length > 0, 5000, 'first segment');
+      readFromStore = 0;
+      const watched = watchStore(store, sut, { waitForBackup: false });
+      let written = 0;
+      for (let round = 0; round < 5; round++) {
+        // No timer runs between these awaits, so the shipper sees each round whole: kept rows on
+        // both sides of the gaps.
+        const burst = async (tag: string) => {
+          const outcomes = await Promise.all(Array.from({ length: 20 }, (_v, i) => watched.applyChanges(user.id, [note(`r${round}-${tag}${i}`, 'x')], NOW)));
+          written += outcomes.length;
+          const [first] = outcomes[0];
+          return first.status === 'applied' ? first.item.version : 0;
+        };
+        const v = await burst('a');
+        // Replaced and deleted before they shipped: the store keeps those versions as revisions.
+        const [edited] = await watched.applyChanges(user.id, [note(`r${round}-a0`, 'edited', v)], NOW);
+        // A conflict copy (its row is not in the outcome) and a write by another process: gaps in what is kept.
+        await watched.applyChanges(user.id, [note(`r${round}-a1`, 'stale', v - 1)], NOW);
+        await store.applyChanges(user.id, [note(`r${round}-other`, 'elsewhere')], NOW);
+        await watched.applyChanges(user.id, [del(`r${round}-a0`, edited.status === 'applied' ? edited.item.version : 0)], NOW);
+        written += 4;
+        await burst('b');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const last = await store.lastSeq(user.id);
+      await eventually(async () => (await repo.userIndex(user.id)).segments.at(-1)?.toSeq === last, 5000, 'everything shipped');
+      const index = await repo.userIndex(user.id);
+      for (let i = 1; i < index.segments.length; i++) assert.equal(index.segments[i].fromSeq, index.segments[i - 1].toSeq, 'ranges contiguous');
+      await assertSameAsStore(store, user.id, await replayUser(repo, index));
+      const report = await verifyRepository(repo, { mode: 'full', sample: 0 });
+      assert.equal(report.ok, true, JSON.stringify(report.problems));
+      // Per round the first burst and the edit (21 of 44 rows) come before the first gap; everything after a gap is read from the store.
+      assert.ok(readFromStore <= written * 0.6, `read ${readFromStore} of ${written} shipped records back from the store`);
+      assert.equal(sut.recent.size, 0, 'nothing kept once shipped');
+    } finally {
+      await sut.stop();
+    }
   });
 });

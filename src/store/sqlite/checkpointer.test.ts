@@ -58,4 +58,24 @@ describe('Checkpointer', () => {
       reopened.close();
     }
   });
+
+  it('stops at once even with checkpoint reports still queued for a busy thread (a restore waited 5 s for it)', async () => {
+    const file = join(dir, 'stop.db');
+    const conn = await openConnection(file);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const checkpointer = new Checkpointer(file, null, 1);
+        await new Promise((r) => setTimeout(r, 20));
+        // This thread busy (as a bulk restore's writer is): the worker's reports queue up unread.
+        for (const until = performance.now() + 50; performance.now() < until; );
+        const t0 = performance.now();
+        await checkpointer.stop();
+        const ms = performance.now() - t0;
+        assert.ok(ms < 2000, `stop took ${ms.toFixed(0)} ms`);
+      }
+    } finally {
+      closeSync(conn.walFd);
+      conn.db.close();
+    }
+  });
 });

@@ -70,9 +70,15 @@ export class Checkpointer {
     return new Promise((resolve) => {
       const done = () => resolve();
       this.worker.once('exit', done);
-      this.worker.once('message', (m: { type: string }) => {
-        if (m.type === 'stopped') void this.worker.terminate();
-      });
+      // Not `once`: reports of earlier checkpoints may still be queued for this thread (a busy
+      // thread reads them late), and the first of those would take the listener, leaving the
+      // 5-second timer to end the worker.
+      const stopped = (m: { type: string }) => {
+        if (m.type !== 'stopped') return;
+        this.worker.off('message', stopped);
+        void this.worker.terminate();
+      };
+      this.worker.on('message', stopped);
       this.worker.postMessage({ type: 'stop' });
       setTimeout(() => void this.worker.terminate(), 5000).unref();
     });
