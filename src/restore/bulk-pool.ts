@@ -1,17 +1,23 @@
-// The worker threads of a bulk restore (see bulk-worker.ts) and the messages they exchange.
+// The decoding worker threads of a bulk restore (see bulk-worker.ts) and the messages they exchange.
 import { Worker } from 'node:worker_threads';
 import type { BackupRepository, UserIndex } from '../backup/repository.js';
 import type { Kind } from '../core/kinds.js';
+import type { DecodedCategory } from './fresh-rows.js';
 import type { BackupServer, PlannedUser, RestoreScope } from './restore-planner.js';
 
 /** What a worker is asked. */
 export type BulkRequest =
-  /** Decode these users; write their accounts and `kinds[0]`; keep the rows of later kinds. */
-  | { type: 'first'; id: number; users: UserIndex[]; kinds: Kind[] }
-  /** Write the kept rows of `kind`, except those of the users in `skip`. */
-  | { type: 'write'; id: number; kind: Kind; skip: string[] }
-  /** Decode these users again and write `kind`. */
+  /** Decode these users: the rows of `kinds[0]`, and of later kinds too when `keep`. */
+  | { type: 'first'; id: number; users: UserIndex[]; kinds: Kind[]; keep: boolean }
+  /** Decode these users again for `kind`. */
   | { type: 'again'; id: number; users: UserIndex[]; kind: Kind };
+
+/** One user's category as a worker decoded and validated it. */
+export interface DecodedUnit {
+  userId: string;
+  name: string;
+  category: DecodedCategory;
+}
 
 /** What became of one user's category in a worker. */
 export interface CategoryOutcome {
@@ -43,28 +49,27 @@ export interface UserSummary {
 
 export interface BulkReply {
   id?: number;
-  /** The thread's time so far: decoding and validating, waiting for the write lock, writing, syncing (ms). */
-  timing?: { decodeMs: number; waitMs: number; writeMs: number; syncMs: number };
+  /** The thread's time so far decoding and validating (ms). */
+  timing?: { decodeMs: number };
   users?: UserSummary[];
+  /** Categories decoded (validated or not), to be written by the caller. */
+  units: DecodedUnit[];
+  /** Categories left for later (`later`), or found damaged on a second reading (`quarantined`). */
   outcomes: CategoryOutcome[];
   error?: string;
 }
 
 export interface BulkPoolOptions {
   scope: RestoreScope;
-  dbPath: string;
   threads: number;
-  perTransaction: number;
-  keptBytes: number;
 }
 
 type Pending = { resolve: (r: BulkReply) => void; reject: (e: Error) => void; worker: number };
-type Payload = { type: 'first'; users: UserIndex[]; kinds: Kind[] } | { type: 'write'; kind: Kind; skip: string[] } | { type: 'again'; users: UserIndex[]; kind: Kind };
+type Payload = { type: 'first'; users: UserIndex[]; kinds: Kind[]; keep: boolean } | { type: 'again'; users: UserIndex[]; kind: Kind };
 
 /**
- * A few worker threads, each working through its requests in order and writing through its own
- * connection; they take turns on the write lock. A thread that fails fails what it was given (the
- * restore stops; run again, it resumes).
+ * A few worker threads, each decoding its requests in order. A thread that fails fails what it was
+ * given (the restore stops; run again, it resumes).
  */
 export class BulkPool {
   readonly threads: number;
@@ -84,10 +89,6 @@ export class BulkPool {
       config: repo.config,
       key: repo.objectKey(),
       scope: { ...o.scope },
-      dbPath: o.dbPath,
-      lock: new SharedArrayBuffer(4),
-      perTransaction: o.perTransaction,
-      keptBytes: Math.floor(o.keptBytes / this.threads),
     };
     this.workers = Array.from({ length: this.threads }, (_, n) => {
       const w = new Worker(new URL('./bulk-worker.js', import.meta.url), { workerData });
@@ -132,12 +133,7 @@ export class BulkPool {
     });
   }
 
-  /** Sends to every thread (e.g. "write what you kept of this kind"). */
-  all(payload: Payload): Promise<BulkReply[]> {
-    return Promise.all(this.workers.map((_, n) => this.send(payload, n)));
-  }
-
-  /** Lets each thread close its connection and end (terminated if it takes longer than a few seconds). */
+  /** Lets each thread finish and end (terminated if it takes longer than a few seconds). */
   async close(): Promise<void> {
     this.failure ??= new Error('the restore workers are closed');
     await Promise.all(

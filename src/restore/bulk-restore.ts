@@ -5,10 +5,11 @@ import { restorePath } from '../backup/replay.js';
 import { takeRestoreLease } from '../backup/restore-lease.js';
 import type { Kind } from '../core/kinds.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
-import type { RecordStore, ServerIdentity } from '../core/ports/record-store.js';
+import type { RecordStore, RestoredAccount, ServerIdentity } from '../core/ports/record-store.js';
 import { SqliteRecordStore } from '../store/sqlite/record-store.js';
-import { BulkPool, type BulkReply, type UserSummary } from './bulk-pool.js';
-import { listUserIndexes, listUserIndexesSync } from './list-users.js';
+import { BulkPool, type BulkReply, type CategoryOutcome, type DecodedUnit, type UserSummary } from './bulk-pool.js';
+import { BulkWrites } from './bulk-writes.js';
+import { listUserIndexes, listUsersSync, userKeysSync } from './list-users.js';
 import { PhotoPrefetch } from './photo-prefetch.js';
 import { DEFAULT_RESTORE_CONCURRENCY, emptyRestoreReport, executeRestore, type RestoreReport } from './restore-executor.js';
 import { startRestoredEpoch } from './restore-identity.js';
@@ -19,18 +20,16 @@ const CHUNK_USERS = 128;
 /** Requests outstanding per thread: a thread never waits for its next request. */
 const REQUESTS_PER_THREAD = 2;
 /**
- * Worker threads by default. One: a single writer connection keeps its page cache (a second
- * connection's commits make SQLite drop it), and on 2 cores under load one thread took ~20 % less
- * CPU and ~20 % less time than two (bench/restore-probe.ts, THREADS=1/2 alternated); its fsyncs
- * run on the threadpool while it decodes, and photos and checkpoints use the other core.
+ * Decoding threads by default. One: the main thread writes what it decodes meanwhile, and photos,
+ * fsyncs and checkpoints take the rest of the 2 cores this is measured on (bench/restore-probe.ts).
  */
 const DEFAULT_THREADS = 1;
-/** Memory (estimated, over all threads) for rows of later kinds kept from the first decoding; past it, users are decoded again per kind. */
+/** Memory (estimated) for rows of later kinds kept from the first decoding; past it, users are decoded again per kind. */
 const KEPT_BYTES = 512 * 1024 * 1024;
 
 export interface BulkRestoreOptions {
   now?: () => string;
-  /** Worker threads (default 1; more decode in parallel but take turns writing). */
+  /** Decoding threads (default 1). */
   threads?: number;
   /** Override of the memory budget for kept rows (tests). */
   keptBytes?: number;
@@ -42,13 +41,18 @@ export interface BulkRestoreResult {
   report: RestoreReport;
   /** The server the backup belongs to, from every object read (null: a partial restore or an empty backup). */
   backupServer: BackupServer | null;
-  /** Where each worker thread's time went (ms): decoding and validating, waiting for the write lock, writing, syncing. */
-  threadMs: Array<BulkReply['timing']>;
+  /** Where each decoding thread's time went, then the writer's (ms): decoding and validating; writing, syncing. */
+  threadMs: Array<Record<string, number> | undefined>;
 }
 
 /** True when {@link bulkRestore} can run: the backup is a local directory and the store SQLite. */
 export function canRestoreInBulk(repo: BackupRepository, store: RecordStore): store is SqliteRecordStore {
   return repo.target.localPath() !== null && store instanceof SqliteRecordStore;
+}
+
+/** `list` in consecutive slices of `size`. */
+function* slices<T>(list: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
 }
 
 /** The newer writer of two, with the highest epoch of both. */
@@ -64,12 +68,14 @@ function mergeServers(a: BackupServer | null, b: BackupServer | null): BackupSer
  * written and quarantined otherwise, never overwriting a newer write — but built for a large
  * backup restored into an empty (or partly restored) store:
  *
- * - Worker threads read, replay and validate each user once and write what validated through
- *   connections of their own (taking turns on the write lock): nothing crosses threads but a
- *   summary per user. The rows of later kinds stay in the worker that decoded them (within a
- *   memory budget; users beyond it are decoded again in their kind's turn).
+ * - Worker threads read, replay and validate each user once and send back compact rows of what
+ *   validated; this thread writes them on one connection of its own while they decode the next
+ *   users (so decoding and writing use both cores, and the writer keeps its page cache). The rows
+ *   of later kinds are kept here for their kind's turn (within a memory budget; users beyond it
+ *   are decoded again then). Users are listed a chunk at a time as they are sent.
  * - A category whose collections hold nothing yet is written straight, many users per transaction
- *   and one fsync per transaction (SQLite `synchronous = FULL` on those connections). Whatever is
+ *   and one fdatasync of the WAL per transaction (on the threadpool; its outcome counts once it is
+ *   durable). Whatever is
  *   not fresh — a device wrote, an interrupted run got there first — goes through `executeRestore`
  *   item by item at the end of that kind's turn, so every user's kind is back before the next starts.
  * - Accounts are written with the first kind, in the same transactions (each user's account first).
@@ -92,22 +98,41 @@ export async function bulkRestore(
   const perTransaction = Math.max(1, Math.min(scope.concurrency ?? DEFAULT_RESTORE_CONCURRENCY, DEFAULT_RESTORE_CONCURRENCY));
   const chunk = Math.min(perTransaction, CHUNK_USERS);
   const report = emptyRestoreReport(0);
-  // Synchronous directory reads: nothing else runs on this thread until the workers start.
-  const indexes = scope.userIds.length ? await Promise.all(scope.userIds.map((id) => repo.userIndex(id))) : [...(listUserIndexesSync(repo) ?? (await listUserIndexes(repo))).values()];
-  // Pin every object this restore may read (the newest state's path covers any earlier point's).
-  try {
-    const objects = indexes.flatMap((index) => {
-      const p = restorePath(index);
-      return [...(p.snapshot ? [p.snapshot] : []), ...p.segments];
-    });
-    report.lease = await takeRestoreLease(repo, objects, `restore of ${indexes.length} user(s)`);
-  } catch (e) {
-    report.lease = null;
-    report.leaseError = (e as Error).message;
-  }
+  // Users listed a chunk at a time (synchronous directory reads) as the first pass sends them, so
+  // decoding starts at once instead of after a listing of everyone (~1 s for 10,000 users).
+  const keys = scope.userIds.length ? null : userKeysSync(repo);
+  const indexes: UserIndex[] = [];
+  if (!keys) indexes.push(...(scope.userIds.length ? await Promise.all(scope.userIds.map((id) => repo.userIndex(id))) : (await listUserIndexes(repo)).values()));
+  const firstChunks = function* (): Generator<UserIndex[]> {
+    if (!keys) return yield* slices(indexes, chunk);
+    for (let i = 0; i < keys.length; i += chunk) {
+      const part = [...listUsersSync(repo, keys.slice(i, i + chunk)).values()];
+      indexes.push(...part);
+      yield part;
+    }
+  };
+  /**
+   * Pins every object this restore may read (the newest state's path covers any earlier point's),
+   * once everyone is listed: a prune can then touch nothing the later kinds read again. (Objects
+   * are read moments after they are listed; a prune keeps every object for a grace period.)
+   */
+  const lease = async (): Promise<void> => {
+    try {
+      const objects = indexes.flatMap((index) => {
+        const p = restorePath(index);
+        return [...(p.snapshot ? [p.snapshot] : []), ...p.segments];
+      });
+      report.lease = await takeRestoreLease(repo, objects, `restore of ${indexes.length} user(s)`);
+    } catch (e) {
+      report.lease = null;
+      report.leaseError = (e as Error).message;
+    }
+  };
 
   const threads = Math.max(1, options.threads ?? DEFAULT_THREADS);
-  const pool = new BulkPool(repo, { scope, dbPath: store.path, threads, perTransaction, keptBytes: options.keptBytes ?? KEPT_BYTES });
+  const budget = options.keptBytes ?? KEPT_BYTES;
+  const pool = new BulkPool(repo, { scope, threads });
+  const writes = new BulkWrites(store.path);
   const photos = kinds.includes('photos') ? PhotoPrefetch.start(repo, blobs, [], true) : null;
   let backupServer: BackupServer | null = null;
   let done = 0;
@@ -116,6 +141,11 @@ export async function bulkRestore(
   const photoUsers = new Map<string, string[]>();
   const later = new Map<Kind, UserIndex[]>(kinds.map((k) => [k, []]));
   const notFresh = new Map<Kind, PlannedUser[]>(kinds.map((k) => [k, []]));
+  /** Rows of later kinds decoded with the first, waiting for their kind's turn. */
+  const kept = new Map<Kind, DecodedUnit[]>(kinds.map((k) => [k, []]));
+  let keptBytes = 0;
+  /** Every fdatasync in flight (the writer closes only once they are done). */
+  const syncing = new Set<Promise<void>>();
 
   const arrived = (s: UserSummary) => {
     backupServer = mergeServers(backupServer, s.writer);
@@ -133,9 +163,8 @@ export async function bulkRestore(
       photos?.add(s.photos);
     }
   };
-  const settle = (reply: BulkReply) => {
-    for (const s of reply.users ?? []) arrived(s);
-    for (const o of reply.outcomes) {
+  const settle = (outcomes: CategoryOutcome[]) => {
+    for (const o of outcomes) {
       if (o.state === 'written') {
         report.items.inserted += o.inserted;
         done += o.live;
@@ -145,15 +174,52 @@ export async function bulkRestore(
     }
     options.onProgress?.(done, known);
   };
-
-  /** Sends requests for `list` in chunks, a few outstanding per thread, settling replies as they come. */
-  const inChunks = async (list: UserIndex[], payload: (users: UserIndex[]) => Parameters<BulkPool['send']>[0]) => {
-    const waiting: Promise<void>[] = [];
-    for (let i = 0; i < list.length; i += chunk) {
-      waiting.push(pool.send(payload(list.slice(i, i + chunk))).then(settle));
-      if (waiting.length >= threads * REQUESTS_PER_THREAD) await waiting.shift();
+  /** Writes a group in one transaction; its outcomes count once it is durable. */
+  const write = (accounts: RestoredAccount[], units: DecodedUnit[]): Promise<void> => {
+    const outcomes = writes.writeGroup(accounts, units);
+    const durable = writes.sync();
+    syncing.add(durable);
+    return durable.then(() => {
+      syncing.delete(durable);
+      settle(outcomes);
+    });
+  };
+  /** The first decoding: accounts and the first kind written at once, later kinds kept for their turn. */
+  const firstDecoded = (reply: BulkReply): Promise<void> => {
+    for (const s of reply.users ?? []) arrived(s);
+    settle(reply.outcomes);
+    const now: DecodedUnit[] = [];
+    for (const u of reply.units) {
+      // Photos are never written here: their bytes must be in the blob store first.
+      if (u.category.kind === kinds[0] && kinds[0] !== 'photos') now.push(u);
+      else {
+        kept.get(u.category.kind)!.push(u);
+        keptBytes += u.category.bytes;
+      }
     }
-    await Promise.all(waiting);
+    const accounts = (reply.users ?? []).flatMap((s) => (s.user ? [s.user.account] : []));
+    return write(accounts, now);
+  };
+  const decodedAgain = (reply: BulkReply): Promise<void> => {
+    settle(reply.outcomes);
+    return write([], reply.units);
+  };
+
+  /**
+   * Sends requests for `list` in chunks, a few outstanding per thread, handling replies as they
+   * come; resolves once every reply is handled and durable. The next request goes out as soon as a
+   * reply is written, not once it is durable: the threads decode on while the fdatasync runs.
+   */
+  const inChunks = async (chunks: Iterable<UserIndex[]>, payload: (users: UserIndex[]) => Parameters<BulkPool['send']>[0], handle: (r: BulkReply) => Promise<void>) => {
+    const decoding: Promise<void>[] = [];
+    const durable: Promise<void>[] = [];
+    for (const list of chunks) {
+      if (list.length === 0) continue;
+      decoding.push(pool.send(payload(list)).then((reply) => void durable.push(handle(reply))));
+      if (decoding.length >= threads * REQUESTS_PER_THREAD) await decoding.shift();
+    }
+    await Promise.all(decoding);
+    await Promise.all(durable);
   };
 
   /** What was not fresh goes through the item-by-item restore (which keeps newer writes). */
@@ -182,13 +248,20 @@ export async function bulkRestore(
     for (const [n, kind] of kinds.entries()) {
       // The first kind's turn decodes everyone and writes the accounts too.
       const kindStarted = n === 0 ? started : Date.now();
-      if (n === 0) await inChunks(indexes, (list) => ({ type: 'first', users: list, kinds }));
+      if (n === 0) {
+        await inChunks(firstChunks(), (list) => ({ type: 'first', users: list, kinds, keep: keptBytes < budget }), firstDecoded);
+        await lease();
+      }
       // The first kind is written with the accounts, unless it is photos (their bytes come first).
       if (n > 0 || kind === 'photos') {
-        const skip = kind === 'photos' ? await withoutPhotoBytes() : [];
-        for (const reply of await pool.all({ type: 'write', kind, skip })) settle(reply);
-        const skipped = new Set(skip);
-        await inChunks(later.get(kind)!.filter((i) => !skipped.has(i.userId)), (list) => ({ type: 'again', users: list, kind }));
+        const skipped = new Set(kind === 'photos' ? await withoutPhotoBytes() : []);
+        const units = kept.get(kind)!.filter((u) => !skipped.has(u.userId));
+        kept.set(kind, []);
+        const written: Promise<void>[] = [];
+        for (let i = 0; i < units.length; i += perTransaction) written.push(write([], units.slice(i, i + perTransaction)));
+        for (const u of units) keptBytes -= u.category.bytes;
+        await Promise.all(written);
+        await inChunks(slices(later.get(kind)!.filter((i) => !skipped.has(i.userId)), chunk), (list) => ({ type: 'again', users: list, kind }), decodedAgain);
       }
       await restoreNotFresh(kind);
       report.phaseMs[kind] = Date.now() - kindStarted;
@@ -196,13 +269,15 @@ export async function bulkRestore(
     }
   } finally {
     await pool.close();
+    await Promise.allSettled([...syncing]);
+    writes.close();
     report.blobs += photos?.copied ?? 0;
     await photos?.close();
   }
   report.allBackMs = Date.now() - started;
   const restored = report.items.inserted + report.items.replaced + report.items.unchanged + report.items.keptNewer;
   report.itemsPerSecond = restored / Math.max(0.001, report.allBackMs / 1000);
-  return { report, backupServer: scope.userIds.length === 0 ? backupServer : null, threadMs: pool.timing };
+  return { report, backupServer: scope.userIds.length === 0 ? backupServer : null, threadMs: [...pool.timing, writes.timing] };
 
   /**
    * Photo items become visible only once their bytes are durable in the blob store: waits for the

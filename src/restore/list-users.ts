@@ -46,22 +46,36 @@ export async function listUserIndexes(repo: BackupRepository): Promise<Map<strin
  * is not a local directory.
  */
 export function listUserIndexesSync(repo: BackupRepository): Map<string, UserIndex> | null {
+  const keys = userKeysSync(repo);
+  return keys && listUsersSync(repo, keys);
+}
+
+/** The keys of every user directory of a local backup directory, in byte order; null when the backup is not one. */
+export function userKeysSync(repo: BackupRepository): string[] | null {
   const root = repo.target.localPath();
   if (!root) return null;
-  const listing: Array<{ name: string; size: number }> = [];
-  let keys: string[];
   try {
-    keys = readdirSync(join(root, 'users')).filter((k) => /^[A-Za-z0-9_-]+$/.test(k));
+    // Byte order of the names, as a target's listing gives them.
+    return readdirSync(join(root, 'users'))
+      .filter((k) => /^[A-Za-z0-9_-]+$/.test(k))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
+}
+
+/** The indexes of the users with these keys (from {@link userKeysSync}), read synchronously; users with no object are left out. */
+export function listUsersSync(repo: BackupRepository, keys: string[]): Map<string, UserIndex> {
+  const root = repo.target.localPath()!;
+  const listing: Array<{ name: string; size: number }> = [];
   for (const key of keys) {
     let parts: string[];
     try {
       parts = readdirSync(join(root, 'users', key));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR' || code === 'ENOENT') continue;
       throw e;
     }
     for (const part of PARTS) {

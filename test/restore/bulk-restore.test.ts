@@ -99,6 +99,45 @@ async function inBulk(w: World, options: BulkRestoreOptions = {}, s = scope(), d
 describe('bulk restore', () => {
   after(cleanTempDirs);
 
+  it("lists each user's collections in the order they had, also a user who added one of an earlier kind later; each kind's collections are neighbours in the file", async () => {
+    const source = new MemoryRecordStore();
+    const people: User[] = [];
+    for (let u = 0; u < 4; u++) {
+      const user = await source.createUser({ id: randomUUID(), name: `order${u}`, passwordHash: 'x', admin: false, createdAt: AT, deletedAt: null }, defaultCollections());
+      people.push(user);
+      const changes = [change('contacts', 'c', vcard('c', `Friend ${u}`)), change('notes', 'n', note(`${u}`))];
+      if (u === 1) {
+        // Created after every default collection, but of the first kind.
+        await source.createCollection(user.id, { id: 'work', kind: 'contacts', name: 'Work' }, NOW);
+        changes.push(change('work', 'w', vcard('w', 'Colleague')));
+      }
+      await source.applyChanges(user.id, changes, AT);
+    }
+    const dir = join(tempDir(), 'repo');
+    const repo = await fileRepo(dir);
+    await new BackupShipper(source, new MemoryBlobStore(), [repo]).passOnce(false);
+    const { dir: out, report } = await inBulk({ store: source, dir, repo, people } as unknown as World);
+    assert.deepEqual(report.quarantined, []);
+    const restored = await openSqliteStore(join(out, 'keepsake.db'));
+    try {
+      for (const u of people) {
+        const want = (await source.listCollections(u.id)).map((c) => [c.id, c.count, c.digest]);
+        assert.deepEqual((await restored.listCollections(u.id)).map((c) => [c.id, c.count, c.digest]), want, `user ${u.name}`);
+      }
+    } finally {
+      await restored.close();
+    }
+    const db = new Database(join(out, 'keepsake.db'), { readonly: true });
+    try {
+      // The three users whose collections come in the kinds' order: their contacts side by side.
+      const ords = db.prepare("SELECT ord FROM collections WHERE id = 'contacts' ORDER BY ord").pluck().all() as number[];
+      assert.equal(ords.length, 4);
+      assert.deepEqual(ords.slice(0, 3), [ords[0], ords[0] + 1, ords[0] + 2]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('writes exactly the rows the item-by-item restore writes: items, revisions, tombstones, digests, accounts, DAV properties, photos', async () => {
     const w = await world();
     const one = await itemByItem(w);

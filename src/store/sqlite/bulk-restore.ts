@@ -76,6 +76,11 @@ export function restoreFreshCategoryRows(q: StatementCache, userId: string, cate
   return { inserted: it.length / FRESH_ITEM_FIELDS, replaced: 0, keptNewer: 0, unchanged: 0 };
 }
 
+/** The range of collection ords for users whose collections' kinds are not in the order of the kinds' ranges. */
+const MIXED = '';
+/** Collection ords each kind's range holds (2^32; six kinds stay far below 2^53). */
+const ORDS_PER_KIND = 2 ** 32;
+
 /**
  * A write connection of its own to an open store's file, for a restore's worker thread. Writers
  * of one restore take turns through `lock` (a shared Int32 word, 0 = free), so none waits in
@@ -89,6 +94,9 @@ export class BulkRestoreWriter {
   private readonly db: Database.Database;
   private readonly walFd: number;
   private holding = false;
+  /** Where this writer's ranges of collection ords start, and the next ord of each kind. */
+  private ordBase: number | null = null;
+  private readonly nextOrd = new Map<string, number>();
   readonly q: StatementCache;
 
   constructor(
@@ -159,9 +167,32 @@ export class BulkRestoreWriter {
     );
   }
 
-  /** Writes accounts (see `RecordStore.restoreAccount`); call inside {@link transaction}. */
+  /**
+   * Writes accounts (see `RecordStore.restoreAccount`); call inside {@link transaction}. The
+   * collections it creates get kind-major ords: each kind its own range above every ord in the
+   * store when this writer first wrote one (see `CollectionOrds`).
+   */
   restoreAccount(q: StatementCache, account: RestoredAccount): void {
-    restoreAccountRows(q, account);
+    restoreAccountRows(q, account, (kinds) => {
+      // A user whose kinds come in another order than their ranges takes ords from a range of its
+      // own for such users, one after the other (a user's collections are listed by ord).
+      const ranges = kinds.map((kind) => this.nextOrdOf(q, kind));
+      const inOrder = ranges.every((start, n) => n === 0 || start >= ranges[n - 1]);
+      return kinds.map((kind) => this.takeOrd(q, inOrder ? kind : MIXED));
+    });
+  }
+
+  /** The next collection ord of `range` (a kind's, or {@link MIXED}), ranges starting above every ord the store held when this writer first wrote one. */
+  private nextOrdOf(q: StatementCache, range: string): number {
+    if (this.ordBase === null) this.ordBase = ((q.sql('SELECT max(ord) AS m FROM collections').get() as { m: number | null }).m ?? 0) + 1;
+    if (!this.nextOrd.has(range)) this.nextOrd.set(range, this.ordBase + this.nextOrd.size * ORDS_PER_KIND);
+    return this.nextOrd.get(range)!;
+  }
+
+  private takeOrd(q: StatementCache, range: string): number {
+    const ord = this.nextOrdOf(q, range);
+    this.nextOrd.set(range, ord + 1);
+    return ord;
   }
 
   /** Call once no sync is in flight. */

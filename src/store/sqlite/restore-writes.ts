@@ -7,7 +7,17 @@ import type { AdoptedIdentity, RestoredAccount, RestoredItem, RestoreItemsResult
 import { ITEM_COLUMNS, type ItemRow, TOKEN_COLUMNS, toItem, USER_COLUMNS } from './rows.js';
 import type { StatementCache } from './statements.js';
 
-export function restoreAccountRows(q: StatementCache, a: RestoredAccount): void {
+/**
+ * The `ord`s a restore gives the collections it creates for one account, given their kinds in the
+ * account's order; null for the next free ones. A bulk restore gives each kind a range of its own,
+ * so that one kind's items, written for every user in one pass, are appended together to the
+ * `(collection_ord, id)` index and the collections they update are neighbours, instead of dirtying
+ * every page of both in each kind's pass. The ords must rise in the account's order (a user's
+ * collections are listed by ord).
+ */
+export type CollectionOrds = (kinds: string[]) => number[] | null;
+
+export function restoreAccountRows(q: StatementCache, a: RestoredAccount, ords?: CollectionOrds): void {
   const u = a.user;
   q.sql(`INSERT OR IGNORE INTO users (${USER_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, 0)`).run(u.id, u.name, u.passwordHash, u.admin ? 1 : 0, u.createdAt, u.deletedAt);
   const exists = q.sql('SELECT 1 FROM users WHERE id = ?').get(u.id);
@@ -16,10 +26,13 @@ export function restoreAccountRows(q: StatementCache, a: RestoredAccount): void 
     if (q.sql('SELECT 1 FROM tokens WHERE id = ?').get(t.id)) continue;
     q.sql(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`).run(t.id, t.userId, t.device, t.tokenHash, t.createdAt, t.lastUsedAt);
   }
-  for (const c of a.collections) {
+  const creating = ords ? a.collections.filter((c) => !q.sql('SELECT 1 FROM collections WHERE user_id = ? AND id = ?').get(u.id, c.id)) : a.collections;
+  let chosen = creating.length > 0 && ords ? ords(creating.map((c) => c.kind)) : null;
+  if (chosen?.some((ord) => q.sql('SELECT 1 FROM collections WHERE ord = ?').get(ord))) chosen = null;
+  for (const [n, c] of creating.entries()) {
     q.sql(
-      `INSERT OR IGNORE INTO collections (user_id, id, kind, name, count, digest, created_at, last_change_at, deleted_at) VALUES (?, ?, ?, ?, 0, ?, ?, NULL, ?)`,
-    ).run(u.id, c.id, c.kind, c.name, EMPTY_DIGEST, c.createdAt, c.deletedAt);
+      `INSERT OR IGNORE INTO collections (ord, user_id, id, kind, name, count, digest, created_at, last_change_at, deleted_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, NULL, ?)`,
+    ).run(chosen?.[n] ?? null, u.id, c.id, c.kind, c.name, EMPTY_DIGEST, c.createdAt, c.deletedAt);
   }
   for (const b of a.blobRefs) q.sql('INSERT OR IGNORE INTO blob_refs (user_id, hash) VALUES (?, ?)').run(u.id, b);
   for (const d of a.davProperties ?? []) {
