@@ -6,28 +6,58 @@ import type { RepositoryConfig } from '../backup/repository-format.js';
 import { FileTarget } from '../backup/targets/file/file-target.js';
 import { FsBlobStore } from '../store/blobs-fs/blob-store.js';
 import { blockingReads } from './blocking-reads.js';
-import { forEachBounded } from './bounded.js';
-import { copyBlob } from './restore-blobs.js';
+import { blobBytes } from './restore-blobs.js';
 
-/** Copies running at once in this worker (reads, writes and fsyncs overlap on the threadpool). */
-const PARALLEL = 4;
+/** Photos per batch, and bytes at most (a batch's temp files are fsynced together, then its directories once). */
+const BATCH_BLOBS = 32;
+const BATCH_BYTES = 64 * 1024 * 1024;
 
 const { repoRoot, config, key, blobRoot } = workerData as { repoRoot: string; config: RepositoryConfig; key: Uint8Array | null; blobRoot: string };
 const target = new FileTarget(repoRoot);
 // Reads are synchronous (one read(2) of the whole object, no threadpool round trips; this thread has
-// nothing else to do); writes and fsyncs still overlap on the threadpool.
+// nothing else to do); writes and fsyncs overlap on the threadpool.
 const repo = new BackupRepository(blockingReads(target) ?? target, config, key ? Buffer.from(key) : null);
 // Not openFsBlobStore: that clears the temp directory, where the main thread may be writing.
 const blobs = new FsBlobStore(blobRoot);
 
-parentPort!.on('message', (hashes: string[]) => {
-  void forEachBounded(hashes, PARALLEL, async (hash) => {
-    let copied = false;
-    try {
-      copied = await copyBlob(repo, blobs, hash);
-    } catch {
-      // The photo category copies it again and quarantines what does not validate.
+const queue: string[] = [];
+let running = false;
+
+/** Copies the queued photos a batch at a time; each is reported once durable (or given up: the photo category copies it again and quarantines what does not validate). */
+async function drain(): Promise<void> {
+  running = true;
+  let inFlight: Promise<void> = Promise.resolve();
+  while (queue.length > 0) {
+    const batch: Array<{ hash: string; bytes: Uint8Array }> = [];
+    let bytes = 0;
+    while (queue.length > 0 && batch.length < BATCH_BLOBS && bytes < BATCH_BYTES) {
+      const hash = queue.shift()!;
+      try {
+        if (await blobs.stat(hash)) {
+          parentPort!.postMessage({ hash, copied: false });
+          continue;
+        }
+        const b = await blobBytes(repo, hash);
+        batch.push({ hash, bytes: b });
+        bytes += b.length;
+      } catch {
+        parentPort!.postMessage({ hash, copied: false });
+      }
     }
-    parentPort!.postMessage({ hash, copied });
-  });
+    const copying = blobs.putMany(batch).then((results) => {
+      for (const [n, r] of results.entries()) parentPort!.postMessage({ hash: batch[n].hash, copied: 'created' in r && r.created });
+    });
+    // Two batches in the air: this one's writes and fsyncs run on the threadpool while the next is read.
+    await inFlight;
+    inFlight = copying;
+  }
+  await inFlight;
+  running = false;
+  // More may have come while the last batch was being written.
+  if (queue.length > 0) void drain();
+}
+
+parentPort!.on('message', (hashes: string[]) => {
+  queue.push(...hashes);
+  if (!running) void drain();
 });

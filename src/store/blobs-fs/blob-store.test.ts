@@ -1,7 +1,7 @@
 // Runs the blob-store contract against the filesystem adapter, plus its crash-safety tests.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -43,6 +43,23 @@ const pathOf = (root: string, hash: string) => {
 };
 
 describe('FsBlobStore', () => {
+  it('putMany stores a batch as put does: names checked against the bytes, existing blobs kept, nothing left in tmp', async () => {
+    const root = freshDir();
+    const sut = await openAt(root);
+    const fresh = Array.from({ length: 20 }, (_, n) => randomBytes(1000 + n));
+    const existing = randomBytes(500);
+    await sut.put(contentHash(existing), chunked(existing, 100), { maxBytes: MAX });
+    const lying = randomBytes(300);
+    const batch = [...fresh.map((b) => ({ hash: contentHash(b), bytes: b })), { hash: contentHash(existing), bytes: existing }, { hash: contentHash(randomBytes(300)), bytes: lying }];
+    const results = await sut.putMany(batch);
+    assert.deepEqual(results.slice(0, 21), [...fresh.map(() => ({ created: true })), { created: false }]);
+    const last = results[21];
+    assert.ok('error' in last && (last.error as { code?: string }).code === 'blob_hash_mismatch', 'bytes that do not hash to their name are refused');
+    assert.equal(existsSync(pathOf(root, batch[21].hash)), false, 'and nothing is stored under that name');
+    for (const b of fresh) assert.deepEqual(readFileSync(pathOf(root, contentHash(b))), b);
+    assert.deepEqual(readdirSync(join(root, 'tmp')), []);
+  });
+
   it('lays blobs out as <dir>/ab/cd/<hex>', async () => {
     const root = freshDir();
     const sut = await openAt(root);
