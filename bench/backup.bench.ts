@@ -5,7 +5,7 @@
 // (--repo-dir: build the verify repositories there once and reuse them on later runs, e.g. to profile)
 import { spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { contentHash } from '../src/core/hash.js';
 import { openFsBlobStore } from '../src/store/blobs-fs/blob-store.js';
 import { MemoryRecordStore } from '../src/store/memory/record-store.js';
 import { type Device, Http, makeChange, percentile } from './load.js';
+import { SegmentLagWatch } from './segment-watch.js';
 import { CLI, cli, startServer } from './server-process.js';
 
 const basic = (name: string, pw: string) => ({ authorization: 'Basic ' + Buffer.from(`${name}:${pw}`).toString('base64') });
@@ -59,7 +60,8 @@ async function writeLoad(backup: boolean, seconds: number, rate = 0): Promise<Wr
   cli(['user', 'add', 'admin', '--admin', '--password-stdin', ...args.slice(0, 2)], 'admin-password\n');
   const server = await startServer(args);
   const http = new Http(server.url);
-  let watching = backup;
+  // When each acknowledged write's segment lands on the target.
+  const lagWatch = backup ? new SegmentLagWatch(repoDir) : null;
   try {
     const adminTok = (await http.json('POST', '/api/v1/tokens', { device: 'bench' }, basic('admin', 'admin-password'))).token;
     const devices: Array<Device & { user: string }> = [];
@@ -72,26 +74,6 @@ async function writeLoad(backup: boolean, seconds: number, rate = 0): Promise<Wr
         devices.push({ token: t.token, n: 0, user: created.id ?? created.user?.id });
       }
     }
-    // Ack times per (user, seq); a watcher reads the target's segment names to see when each is shipped.
-    const pending = new Map<string, Array<{ seq: number; at: number }>>();
-    const lags: number[] = [];
-    const watcher = (async () => {
-      while (watching) {
-        for (const [user, list] of pending) {
-          if (list.length === 0) continue;
-          let names: string[] = [];
-          try {
-            names = await readdir(join(repoDir, 'users', user, 'seg'));
-          } catch {
-            continue;
-          }
-          const shipped = names.reduce((m, n) => Math.max(m, Number(n.slice(24, 36))), 0);
-          const now = performance.now();
-          while (list.length && list[0].seq <= shipped) lags.push(now - list.shift()!.at);
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
     let writes = 0;
     const cpuStart = cpuSeconds(server.child.pid!);
     const start = performance.now();
@@ -112,29 +94,19 @@ async function writeLoad(backup: boolean, seconds: number, rate = 0): Promise<Wr
           const r = await http.json('POST', '/api/v1/changes', { changes: [change] }, { authorization: `Bearer ${dev.token}` });
           writes++;
           const item = r.results?.[0]?.item;
-          if (backup && item) {
-            let list = pending.get(dev.user);
-            if (!list) pending.set(dev.user, (list = []));
-            // Keep per-user lists ordered by seq (acks of one user can arrive out of order).
-            const e = { seq: item.version, at: performance.now() };
-            let i = list.length;
-            while (i > 0 && list[i - 1].seq > e.seq) i--;
-            list.splice(i, 0, e);
-          }
+          if (lagWatch && item) lagWatch.acked(dev.user, item.version);
         }
       }),
     );
     const writeSeconds = seconds;
-    if (backup) {
+    if (lagWatch) {
       const deadline = performance.now() + 30_000;
-      while ([...pending.values()].some((l) => l.length) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      watching = false;
-      await watcher;
+      while (lagWatch.waiting && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     }
     const cpuEnd = cpuSeconds(server.child.pid!);
     const cpuPerWriteUs = ((cpuEnd.all - cpuStart.all) / writes) * 1e6;
     const mainCpuPerWriteUs = ((cpuEnd.main - cpuStart.main) / writes) * 1e6;
-    const sorted = lags.sort((a, b) => a - b);
+    const sorted = (lagWatch?.lags ?? []).sort((a, b) => a - b);
     return {
       backup,
       itemsPerSecond: writes / writeSeconds,
@@ -147,7 +119,7 @@ async function writeLoad(backup: boolean, seconds: number, rate = 0): Promise<Wr
       peakMb: server.memory().peakMb,
     };
   } finally {
-    watching = false;
+    lagWatch?.close();
     await http.close();
     await server.stop();
     await rm(dir, { recursive: true, force: true });

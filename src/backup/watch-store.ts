@@ -36,35 +36,45 @@ function maxSeq(outcomes: ChangeOutcome[]): number {
  * same changeId is answered `duplicate`).
  */
 export function watchStore(store: RecordStore, shipper: BackupShipper, options: { waitForBackup: boolean; timeoutMs?: number }): RecordStore {
+  // One wrapper per method, made on first use: the server calls the store several times per
+  // request, and a new bound function per call was garbage on the serving thread.
+  const wrappers = new Map<PropertyKey, { fn: unknown; wrapper: unknown }>();
   return new Proxy(store, {
     get(target, prop, _receiver) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== 'function') return value;
-      const fn = value as (...args: unknown[]) => Promise<unknown>;
-      if (prop === 'applyChanges') {
-        return async (...args: unknown[]) => {
-          const outcomes = (await fn.apply(target, args)) as ChangeOutcome[];
-          const userId = args[0] as string;
-          const seq = maxSeq(outcomes);
-          shipper.committed(userId, outcomes);
-          shipper.changed(userId, false, seq);
-          if (options.waitForBackup && seq > 0) await shipper.waitShipped(userId, seq, 0, options.timeoutMs);
-          return outcomes;
-        };
-      }
-      const userOf = typeof prop === 'string' ? META_WRITES[prop] : undefined;
-      if (userOf) {
-        return async (...args: unknown[]) => {
-          const result = await fn.apply(target, args);
-          const userId = userOf(args);
-          if (userId) {
-            const gen = shipper.changed(userId, true);
-            if (options.waitForBackup) await shipper.waitShipped(userId, 0, gen, options.timeoutMs);
-          }
-          return result;
-        };
-      }
-      return fn.bind(target);
+      const known = wrappers.get(prop);
+      if (known?.fn === value) return known.wrapper;
+      const wrapper = wrap(target, prop, value as (...args: unknown[]) => Promise<unknown>);
+      wrappers.set(prop, { fn: value, wrapper });
+      return wrapper;
     },
   });
+
+  function wrap(target: RecordStore, prop: PropertyKey, fn: (...args: unknown[]) => Promise<unknown>): unknown {
+    if (prop === 'applyChanges') {
+      return async (...args: unknown[]) => {
+        const outcomes = (await fn.apply(target, args)) as ChangeOutcome[];
+        const userId = args[0] as string;
+        const seq = maxSeq(outcomes);
+        shipper.committed(userId, outcomes);
+        shipper.changed(userId, false, seq);
+        if (options.waitForBackup && seq > 0) await shipper.waitShipped(userId, seq, 0, options.timeoutMs);
+        return outcomes;
+      };
+    }
+    const userOf = typeof prop === 'string' ? META_WRITES[prop] : undefined;
+    if (userOf) {
+      return async (...args: unknown[]) => {
+        const result = await fn.apply(target, args);
+        const userId = userOf(args);
+        if (userId) {
+          const gen = shipper.changed(userId, true);
+          if (options.waitForBackup) await shipper.waitShipped(userId, 0, gen, options.timeoutMs);
+        }
+        return result;
+      };
+    }
+    return fn.bind(target);
+  }
 }
