@@ -75,7 +75,12 @@ export async function resolveBackupUser(repo: BackupRepository, nameOrId: string
     const list = entries.map((e) => `${e.userId} (from ${e.at})`).join(', ');
     fail('invalid_request', `the name "${nameOrId}" stood for ${ids.length} accounts in ${repo.target.description}: ${list}; give one id with --user`, { candidates: ids });
   }
-  const index = await repo.userIndex(nameOrId);
-  if (index.segments.length > 0 || index.snapshots.length > 0) return nameOrId;
+  if (await backupHoldsUser(repo, nameOrId)) return nameOrId;
   fail('user_not_found', `${repo.target.description} holds no user named "${nameOrId}" and no user with that id`);
+}
+
+/** Whether the backup holds any segment or snapshot of this user id (one listing of their prefix). */
+export async function backupHoldsUser(repo: BackupRepository, userId: string): Promise<boolean> {
+  const index = await repo.userIndex(userId);
+  return index.segments.length > 0 || index.snapshots.length > 0;
 }

@@ -1,6 +1,6 @@
 // The item rows this server's writes just committed, kept until shipped, so the shipper need not read them back from the store.
 import type { ChangeOutcome } from '../core/model.js';
-import type { LogRecord } from '../core/ports/record-store.js';
+import type { BackupBatch, LogRecord, RecordStore } from '../core/ports/record-store.js';
 
 /**
  * Per user, the log records that `applyChanges` reported as committed and no open target has
@@ -62,6 +62,21 @@ export class RecentWrites {
     let end = lo;
     while (end < list.length && end - lo < max && list[end].version === afterSeq + 1 + (end - lo)) end++;
     return list.slice(lo, end);
+  }
+
+  /**
+   * The user's next batch after `afterSeq`: the kept run right after it, then the store's rows
+   * after that run, read with the collections and account in one snapshot of the store as
+   * `readBackupBatch` alone would (which is all it does when nothing is kept from `afterSeq + 1`).
+   */
+  async readBatchAfter(store: RecordStore, userId: string, afterSeq: number, limit: number): Promise<BackupBatch | null> {
+    const known = this.runAfter(userId, afterSeq, limit - 1);
+    if (known.length === 0) return store.readBackupBatch(userId, afterSeq, limit);
+    const knownTo = known[known.length - 1].version;
+    const rest = await store.readBackupBatch(userId, knownTo, limit - known.length);
+    // Every kept row was committed before it was kept, so the store is at least that far.
+    if (!rest || rest.seq < knownTo) return rest && store.readBackupBatch(userId, afterSeq, limit);
+    return { ...rest, records: known.concat(rest.records) };
   }
 
   /** Drops the user's records numbered up to `seq` (every target that takes from here has them). */

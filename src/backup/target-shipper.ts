@@ -258,7 +258,7 @@ export class TargetShipper {
       // A user's first shipment is read whole: it becomes segment 1 and, unless the user is small
       // enough that segment 1 is as good as a snapshot, the first snapshot.
       const first = !p || (p.snapshotSeq < 0 && p.n === 0);
-      const read = first ? await this.owner.store.readBackupBatch(userId, 0, Number.MAX_SAFE_INTEGER) : await this.readAfter(userId, afterSeq, o.batchRecords);
+      const read = first ? await this.owner.store.readBackupBatch(userId, 0, Number.MAX_SAFE_INTEGER) : await this.owner.recent.readBatchAfter(this.owner.store, userId, afterSeq, o.batchRecords);
       if (!read) {
         this.pendingSince.delete(userId); // the user is gone from the store: nothing left to ship
         this.owner.recent.forget(userId, Number.MAX_SAFE_INTEGER);
@@ -304,21 +304,6 @@ export class TargetShipper {
     }
     this.owner.shipped(userId, p.lastShippedAt);
     return p.snapshotSeq >= 0 ? names.snapshot(userId, p.snapshotSeq, p.snapshotSegment) : null;
-  }
-
-  /**
-   * The user's next batch after `afterSeq`: the rows this server's writes just reported (see
-   * {@link RecentWrites}), then the store's rows after them, read with the collections and account
-   * in one snapshot of the store as `readBackupBatch` alone would.
-   */
-  private async readAfter(userId: string, afterSeq: number, limit: number): Promise<BackupBatch | null> {
-    const known = this.owner.recent.runAfter(userId, afterSeq, limit - 1);
-    if (known.length === 0) return this.owner.store.readBackupBatch(userId, afterSeq, limit);
-    const knownTo = known[known.length - 1].version;
-    const rest = await this.owner.store.readBackupBatch(userId, knownTo, limit - known.length);
-    // Every kept row was committed before it was kept, so the store is at least that far.
-    if (!rest || rest.seq < knownTo) return rest && this.owner.store.readBackupBatch(userId, afterSeq, limit);
-    return { ...rest, records: known.concat(rest.records) };
   }
 
   /** One pass over every user (used by commands): ships what is missing; with `forceSnapshot`, snapshots everyone at their newest state. */

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import type { ConfigKey } from '../../config/config-schema.js';
 import { isBackupError } from '../../backup/backup-error.js';
-import { resolveBackupUser } from '../../backup/name-index.js';
+import { backupHoldsUser, resolveBackupUser } from '../../backup/name-index.js';
 import { openRepositories, readBackupKey } from '../../backup/open-backup.js';
 import type { BackupRepository } from '../../backup/repository.js';
 import { fail } from '../../core/errors.js';
@@ -46,8 +46,7 @@ async function userIds(k: Keepsake, opts: Opts, repo: BackupRepository): Promise
   const ids = [];
   for (const u of users) {
     const inStore = (await k.store.findUserByName(u))?.id;
-    const index = inStore ? await repo.userIndex(inStore) : null;
-    ids.push(index && (index.segments.length > 0 || index.snapshots.length > 0) ? inStore! : await resolveBackupUser(repo, u));
+    ids.push(inStore && (await backupHoldsUser(repo, inStore)) ? inStore : await resolveBackupUser(repo, u));
   }
   return ids;
 }
