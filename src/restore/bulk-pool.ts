@@ -7,8 +7,11 @@ import type { BackupServer, PlannedUser, RestoreScope } from './restore-planner.
 
 /** What a worker is asked. */
 export type BulkRequest =
-  /** Decode these users: the rows of `kinds[0]`, and of later kinds too when `keep`. */
-  | { type: 'first'; id: number; users: UserIndex[]; kinds: Kind[]; keep: boolean }
+  /**
+   * Decode these users (given by index, or by the keys of their directories in a local backup, to
+   * be listed by the thread): the rows of `kinds[0]`, and of later kinds too when `keep`.
+   */
+  | { type: 'first'; id: number; users: UserIndex[] | { keys: string[] }; kinds: Kind[]; keep: boolean }
   /** Decode these users again for `kind`. */
   | { type: 'again'; id: number; users: UserIndex[]; kind: Kind };
 
@@ -39,6 +42,8 @@ export interface CategoryOutcome {
 /** A decoded user, as planning would have found it. */
 export interface UserSummary {
   userId: string;
+  /** Where the user's objects are (the thread listed them when it was given keys). */
+  index: UserIndex;
   /** Set when the user's backup could not be read far enough to plan them. */
   problem?: string;
   user: PlannedUser | null;
@@ -65,7 +70,7 @@ export interface BulkPoolOptions {
 }
 
 type Pending = { resolve: (r: BulkReply) => void; reject: (e: Error) => void; worker: number };
-type Payload = { type: 'first'; users: UserIndex[]; kinds: Kind[]; keep: boolean } | { type: 'again'; users: UserIndex[]; kind: Kind };
+type Payload = { type: 'first'; users: UserIndex[] | { keys: string[] }; kinds: Kind[]; keep: boolean } | { type: 'again'; users: UserIndex[]; kind: Kind };
 
 /**
  * A few worker threads, each decoding its requests in order. A thread that fails fails what it was

@@ -9,7 +9,7 @@ import type { RecordStore, RestoredAccount, ServerIdentity } from '../core/ports
 import { SqliteRecordStore } from '../store/sqlite/record-store.js';
 import { BulkPool, type BulkReply, type CategoryOutcome, type DecodedUnit, type UserSummary } from './bulk-pool.js';
 import { BulkWrites } from './bulk-writes.js';
-import { listUserIndexes, listUsersSync, userKeysSync } from './list-users.js';
+import { listUserIndexes, userKeysSync } from './list-users.js';
 import { PhotoPrefetch } from './photo-prefetch.js';
 import { DEFAULT_RESTORE_CONCURRENCY, emptyRestoreReport, executeRestore, type RestoreReport } from './restore-executor.js';
 import { startRestoredEpoch } from './restore-identity.js';
@@ -20,10 +20,12 @@ const CHUNK_USERS = 128;
 /** Requests outstanding per thread: a thread never waits for its next request. */
 const REQUESTS_PER_THREAD = 2;
 /**
- * Decoding threads by default. One: the main thread writes what it decodes meanwhile, and photos,
- * fsyncs and checkpoints take the rest of the 2 cores this is measured on (bench/restore-probe.ts).
+ * Decoding threads by default. Two: decoding everyone is what the contacts' turn waits for, and a
+ * second thread brought every user's contacts back ~10 % sooner and the whole restore ~6 % (median
+ * of 3 alternated probe runs on 2 shared cores, 2026-12-07), although the main thread writes, photos
+ * are copied and fsyncs run on the same cores (bench/restore-probe.ts).
  */
-const DEFAULT_THREADS = 1;
+const DEFAULT_THREADS = 2;
 /** Memory (estimated) for rows of later kinds kept from the first decoding; past it, users are decoded again per kind. */
 const KEPT_BYTES = 512 * 1024 * 1024;
 
@@ -72,7 +74,7 @@ function mergeServers(a: BackupServer | null, b: BackupServer | null): BackupSer
  *   validated; this thread writes them on one connection of its own while they decode the next
  *   users (so decoding and writing use both cores, and the writer keeps its page cache). The rows
  *   of later kinds are kept here for their kind's turn (within a memory budget; users beyond it
- *   are decoded again then). Users are listed a chunk at a time as they are sent.
+ *   are decoded again then). Each thread lists the users it is sent, a chunk at a time.
  * - A category whose collections hold nothing yet is written straight, many users per transaction
  *   and one fdatasync of the WAL per transaction (on the threadpool; its outcome counts once it is
  *   durable). Whatever is
@@ -98,18 +100,17 @@ export async function bulkRestore(
   const perTransaction = Math.max(1, Math.min(scope.concurrency ?? DEFAULT_RESTORE_CONCURRENCY, DEFAULT_RESTORE_CONCURRENCY));
   const chunk = Math.min(perTransaction, CHUNK_USERS);
   const report = emptyRestoreReport(0);
-  // Users listed a chunk at a time (synchronous directory reads) as the first pass sends them, so
-  // decoding starts at once instead of after a listing of everyone (~1 s for 10,000 users).
+  // Users sent to the decoding threads by the keys of their directories, a chunk at a time: each
+  // thread lists its users (synchronous directory reads) before decoding them, so decoding starts at
+  // once instead of after a listing of everyone (~1 s for 10,000 users), and the listing stays off
+  // this thread, which writes.
   const keys = scope.userIds.length ? null : userKeysSync(repo);
+  /** Every user listed so far (for the lease), as the threads report them when they were given keys. */
   const indexes: UserIndex[] = [];
   if (!keys) indexes.push(...(scope.userIds.length ? await Promise.all(scope.userIds.map((id) => repo.userIndex(id))) : (await listUserIndexes(repo)).values()));
-  const firstChunks = function* (): Generator<UserIndex[]> {
+  const firstChunks = function* (): Generator<UserIndex[] | { keys: string[] }> {
     if (!keys) return yield* slices(indexes, chunk);
-    for (let i = 0; i < keys.length; i += chunk) {
-      const part = [...listUsersSync(repo, keys.slice(i, i + chunk)).values()];
-      indexes.push(...part);
-      yield part;
-    }
+    for (let i = 0; i < keys.length; i += chunk) yield { keys: keys.slice(i, i + chunk) };
   };
   /**
    * Pins every object this restore may read (the newest state's path covers any earlier point's),
@@ -148,6 +149,7 @@ export async function bulkRestore(
   const syncing = new Set<Promise<void>>();
 
   const arrived = (s: UserSummary) => {
+    if (keys) indexes.push(s.index);
     backupServer = mergeServers(backupServer, s.writer);
     if (s.problem !== undefined) {
       for (const kind of kinds) report.quarantined.push({ userId: s.userId, user: s.userId, kind, problems: [s.problem] });
@@ -210,11 +212,11 @@ export async function bulkRestore(
    * come; resolves once every reply is handled and durable. The next request goes out as soon as a
    * reply is written, not once it is durable: the threads decode on while the fdatasync runs.
    */
-  const inChunks = async (chunks: Iterable<UserIndex[]>, payload: (users: UserIndex[]) => Parameters<BulkPool['send']>[0], handle: (r: BulkReply) => Promise<void>) => {
+  const inChunks = async <T extends UserIndex[] | { keys: string[] }>(chunks: Iterable<T>, payload: (users: T) => Parameters<BulkPool['send']>[0], handle: (r: BulkReply) => Promise<void>) => {
     const decoding: Promise<void>[] = [];
     const durable: Promise<void>[] = [];
     for (const list of chunks) {
-      if (list.length === 0) continue;
+      if ((Array.isArray(list) ? list : list.keys).length === 0) continue;
       decoding.push(pool.send(payload(list)).then((reply) => void durable.push(handle(reply))));
       if (decoding.length >= threads * REQUESTS_PER_THREAD) await decoding.shift();
     }

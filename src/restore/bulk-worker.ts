@@ -8,6 +8,7 @@ import type { Kind } from '../core/kinds.js';
 import { blockingReads } from './blocking-reads.js';
 import type { BulkReply, BulkRequest, CategoryOutcome, DecodedUnit, UserSummary } from './bulk-pool.js';
 import { decodeCategory, photoBlobs } from './fresh-rows.js';
+import { listUsersSync } from './list-users.js';
 import { planUser } from './plan-user.js';
 import type { RestoreScope } from './restore-planner.js';
 
@@ -34,14 +35,19 @@ async function decode(index: UserIndex): ReturnType<typeof planUser> {
   return r;
 }
 
-/** Decodes users: the rows of `kinds[0]`, and of later kinds when `keep` (else they are left for later). */
-async function first(users: UserIndex[], kinds: Kind[], keep: boolean): Promise<BulkReply> {
+/**
+ * Decodes users: the rows of `kinds[0]`, and of later kinds when `keep` (else they are left for
+ * later). Users given by key are listed here first (synchronous directory reads: a few hundred ms
+ * for 10,000 users, off the thread that writes).
+ */
+async function first(given: UserIndex[] | { keys: string[] }, kinds: Kind[], keep: boolean): Promise<BulkReply> {
+  const users = Array.isArray(given) ? given : [...listUsersSync(repo, given.keys).values()];
   const summaries: UserSummary[] = [];
   const units: DecodedUnit[] = [];
   const outcomes: CategoryOutcome[] = [];
   for (const index of users) {
     const r = await decode(index);
-    const summary: UserSummary = { userId: index.userId, user: r.user, writer: r.writer, photos: [] };
+    const summary: UserSummary = { userId: index.userId, index, user: r.user, writer: r.writer, photos: [] };
     if (r.problem !== undefined) summary.problem = r.problem;
     summaries.push(summary);
     if (!r.user || !r.state) continue;
