@@ -17,18 +17,32 @@ import type { StatementCache } from './statements.js';
  */
 export type CollectionOrds = (kinds: string[]) => number[] | null;
 
+/**
+ * Writes an account (see `RecordStore.restoreAccount`) inside the caller's write transaction: the
+ * user (kept if it exists; a name held by another account fails `user_exists`), tokens, the
+ * collections it lacks, blob refs and DAV properties it lacks, and `seq` raised to the backup's.
+ * Few statements per account (a bulk restore writes 10,000 of them): one lookup of the user's
+ * collections and one of the chosen ords instead of one per collection.
+ */
 export function restoreAccountRows(q: StatementCache, a: RestoredAccount, ords?: CollectionOrds): void {
   const u = a.user;
-  q.sql(`INSERT OR IGNORE INTO users (${USER_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, 0)`).run(u.id, u.name, u.passwordHash, u.admin ? 1 : 0, u.createdAt, u.deletedAt);
-  const exists = q.sql('SELECT 1 FROM users WHERE id = ?').get(u.id);
-  if (!exists) throw new KeepsakeError('user_exists', `cannot restore user ${u.name}: another account holds that name`);
+  const created = q.sql(`INSERT OR IGNORE INTO users (${USER_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(u.id, u.name, u.passwordHash, u.admin ? 1 : 0, u.createdAt, u.deletedAt, a.seq).changes === 1;
+  if (!created) {
+    const exists = q.sql('SELECT 1 FROM users WHERE id = ?').get(u.id);
+    if (!exists) throw new KeepsakeError('user_exists', `cannot restore user ${u.name}: another account holds that name`);
+    q.sql('UPDATE users SET seq = max(seq, ?) WHERE id = ?').run(a.seq, u.id);
+  }
   for (const t of a.tokens) {
     if (q.sql('SELECT 1 FROM tokens WHERE id = ?').get(t.id)) continue;
     q.sql(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`).run(t.id, t.userId, t.device, t.tokenHash, t.createdAt, t.lastUsedAt);
   }
-  const creating = ords ? a.collections.filter((c) => !q.sql('SELECT 1 FROM collections WHERE user_id = ? AND id = ?').get(u.id, c.id)) : a.collections;
+  let creating = a.collections;
+  if (ords && creating.length > 0) {
+    const have = new Set((q.sql('SELECT id FROM collections WHERE user_id = ?').all(u.id) as Array<{ id: string }>).map((r) => r.id));
+    if (have.size > 0) creating = creating.filter((c) => !have.has(c.id));
+  }
   let chosen = creating.length > 0 && ords ? ords(creating.map((c) => c.kind)) : null;
-  if (chosen?.some((ord) => q.sql('SELECT 1 FROM collections WHERE ord = ?').get(ord))) chosen = null;
+  if (chosen && chosen.length > 0 && q.sql(`SELECT 1 FROM collections WHERE ord IN (${chosen.map(() => '?').join(', ')}) LIMIT 1`).get(...chosen)) chosen = null;
   for (const [n, c] of creating.entries()) {
     q.sql(
       `INSERT OR IGNORE INTO collections (ord, user_id, id, kind, name, count, digest, created_at, last_change_at, deleted_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, NULL, ?)`,
@@ -38,7 +52,6 @@ export function restoreAccountRows(q: StatementCache, a: RestoredAccount, ords?:
   for (const d of a.davProperties ?? []) {
     q.sql('INSERT OR IGNORE INTO dav_properties (user_id, collection, resource, props) VALUES (?, ?, ?, ?)').run(u.id, d.collection, d.resource, JSON.stringify(d.props));
   }
-  q.sql('UPDATE users SET seq = max(seq, ?) WHERE id = ?').run(a.seq, u.id);
 }
 
 /**
