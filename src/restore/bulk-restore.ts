@@ -7,7 +7,8 @@ import type { Kind } from '../core/kinds.js';
 import type { BlobStore } from '../core/ports/blob-store.js';
 import type { RecordStore, RestoredAccount, ServerIdentity } from '../core/ports/record-store.js';
 import { SqliteRecordStore } from '../store/sqlite/record-store.js';
-import { BulkPool, type BulkReply, type CategoryOutcome, type DecodedUnit, type UserSummary } from './bulk-pool.js';
+import { deserialize } from 'node:v8';
+import { BulkPool, type BulkReply, type CategoryOutcome, type DecodedUnit, type PackedUnits, type UserSummary } from './bulk-pool.js';
 import { BulkWrites } from './bulk-writes.js';
 import { listUserIndexes, userKeysSync } from './list-users.js';
 import { PhotoPrefetch } from './photo-prefetch.js';
@@ -142,8 +143,8 @@ export async function bulkRestore(
   const photoUsers = new Map<string, string[]>();
   const later = new Map<Kind, UserIndex[]>(kinds.map((k) => [k, []]));
   const notFresh = new Map<Kind, PlannedUser[]>(kinds.map((k) => [k, []]));
-  /** Rows of later kinds decoded with the first, waiting for their kind's turn. */
-  const kept = new Map<Kind, DecodedUnit[]>(kinds.map((k) => [k, []]));
+  /** Rows of later kinds decoded with the first, packed, waiting for their kind's turn. */
+  const kept = new Map<Kind, PackedUnits[]>(kinds.map((k) => [k, []]));
   let keptBytes = 0;
   /** Every fdatasync in flight (the writer closes only once they are done). */
   const syncing = new Set<Promise<void>>();
@@ -190,17 +191,12 @@ export async function bulkRestore(
   const firstDecoded = (reply: BulkReply): Promise<void> => {
     for (const s of reply.users ?? []) arrived(s);
     settle(reply.outcomes);
-    const now: DecodedUnit[] = [];
-    for (const u of reply.units) {
-      // Photos are never written here: their bytes must be in the blob store first.
-      if (u.category.kind === kinds[0] && kinds[0] !== 'photos') now.push(u);
-      else {
-        kept.get(u.category.kind)!.push(u);
-        keptBytes += u.category.bytes;
-      }
+    for (const p of reply.packs ?? []) {
+      kept.get(p.kind)!.push(p);
+      keptBytes += p.packed.byteLength;
     }
     const accounts = (reply.users ?? []).flatMap((s) => (s.user ? [s.user.account] : []));
-    return write(accounts, now);
+    return write(accounts, reply.units);
   };
   const decodedAgain = (reply: BulkReply): Promise<void> => {
     settle(reply.outcomes);
@@ -257,11 +253,21 @@ export async function bulkRestore(
       // The first kind is written with the accounts, unless it is photos (their bytes come first).
       if (n > 0 || kind === 'photos') {
         const skipped = new Set(kind === 'photos' ? await withoutPhotoBytes() : []);
-        const units = kept.get(kind)!.filter((u) => !skipped.has(u.userId));
+        const packs = kept.get(kind)!;
         kept.set(kind, []);
+        // Unpacked a transaction's worth at a time: the rows live only until they are written.
         const written: Promise<void>[] = [];
-        for (let i = 0; i < units.length; i += perTransaction) written.push(write([], units.slice(i, i + perTransaction)));
-        for (const u of units) keptBytes -= u.category.bytes;
+        let group: DecodedUnit[] = [];
+        for (const p of packs) {
+          keptBytes -= p.packed.byteLength;
+          if (p.userIds.every((id) => skipped.has(id))) continue;
+          for (const u of deserialize(p.packed) as DecodedUnit[]) if (!skipped.has(u.userId)) group.push(u);
+          if (group.length >= perTransaction) {
+            written.push(write([], group));
+            group = [];
+          }
+        }
+        if (group.length > 0) written.push(write([], group));
         await Promise.all(written);
         await inChunks(slices(later.get(kind)!.filter((i) => !skipped.has(i.userId)), chunk), (list) => ({ type: 'again', users: list, kind }), decodedAgain);
       }
