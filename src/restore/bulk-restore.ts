@@ -27,7 +27,7 @@ const REQUESTS_PER_THREAD = 2;
  * are copied and fsyncs run on the same cores (bench/restore-probe.ts).
  */
 const DEFAULT_THREADS = 2;
-/** Memory (estimated) for rows of later kinds kept from the first decoding; past it, users are decoded again per kind. */
+/** Memory for the (packed) rows of later kinds kept from the first decoding; past it, users are decoded again per kind. */
 const KEPT_BYTES = 512 * 1024 * 1024;
 
 export interface BulkRestoreOptions {
@@ -74,8 +74,8 @@ function mergeServers(a: BackupServer | null, b: BackupServer | null): BackupSer
  * - Worker threads read, replay and validate each user once and send back compact rows of what
  *   validated; this thread writes them on one connection of its own while they decode the next
  *   users (so decoding and writing use both cores, and the writer keeps its page cache). The rows
- *   of later kinds are kept here for their kind's turn (within a memory budget; users beyond it
- *   are decoded again then). Each thread lists the users it is sent, a chunk at a time.
+ *   of later kinds are kept here, serialized, for their kind's turn (within a memory budget; users
+ *   beyond it are decoded again then). Each thread lists the users it is sent, a chunk at a time.
  * - A category whose collections hold nothing yet is written straight, many users per transaction
  *   and one fdatasync of the WAL per transaction (on the threadpool; its outcome counts once it is
  *   durable). Whatever is

@@ -17,8 +17,6 @@ export interface DecodedCategory {
   rows: FreshCategory | null;
   /** Live items the category holds (what the progress counts). */
   live: number;
-  /** Memory the rows take, roughly. */
-  bytes: number;
   /** For photos: the blobs its live items point at (their bytes must be in the blob store first). */
   blobs: string[];
 }
@@ -48,7 +46,6 @@ export function decodeCategory(state: ReplayedUser, kind: Kind): DecodedCategory
   const problems: string[] = [];
   const items: Array<string | number | null> = [];
   const keys = new Set<string>();
-  let bytes = 0;
   for (const i of state.items.values()) {
     const mine = live.get(i.collection);
     if (!mine) continue;
@@ -58,7 +55,6 @@ export function decodeCategory(state: ReplayedUser, kind: Kind): DecodedCategory
     }
     items.push(i.collection, i.id, i.hash, i.modified, i.deleted ? 1 : 0, i.content);
     keys.add(`${i.collection}\u0000${i.id}`);
-    bytes += 200 + (i.content?.length ?? 0);
   }
   let count = 0;
   for (const c of cols) {
@@ -67,13 +63,12 @@ export function decodeCategory(state: ReplayedUser, kind: Kind): DecodedCategory
     if (l.length !== c.count) problems.push(`collection ${c.id}: ${l.length} live items restored, backup recorded ${c.count}`);
     else if (collectionDigest(l) !== c.digest) problems.push(`collection ${c.id}: restored digest differs from the recorded one`);
   }
-  if (problems.length > 0) return { kind, problems, rows: null, live: count, bytes: 0, blobs: [] };
+  if (problems.length > 0) return { kind, problems, rows: null, live: count, blobs: [] };
   // Revisions go with their item (as the item-by-item path pairs them).
   const revisions: Array<string | number | null> = [];
   for (const r of state.revisions) {
     if (!keys.has(`${r.collection}\u0000${r.id}`)) continue;
     revisions.push(r.collection, r.id, r.version, r.hash, r.modified, r.deleted ? 1 : 0, r.content, r.reason, r.keptAt);
-    bytes += 250 + (r.content?.length ?? 0);
   }
   const collections = cols.map((c) => ({ id: c.id, count: c.count, digest: c.digest }));
   const blobs: string[] = [];
@@ -83,7 +78,7 @@ export function decodeCategory(state: ReplayedUser, kind: Kind): DecodedCategory
       if (b) blobs.push(b);
     }
   }
-  return { kind, problems, rows: { collections, items, revisions }, live: count, bytes, blobs };
+  return { kind, problems, rows: { collections, items, revisions }, live: count, blobs };
 }
 
 /** Blobs the live items of the user's photo collections point at. */
