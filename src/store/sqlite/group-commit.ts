@@ -1,6 +1,7 @@
 // Group commit: queued writes run together in one transaction per tick and share one fsync.
 import type Database from 'better-sqlite3';
 import { KeepsakeError } from '../../core/errors.js';
+import type { WalGrowth } from './wal-growth.js';
 import type { WalSync } from './wal-sync.js';
 
 interface QueuedWrite {
@@ -75,6 +76,8 @@ export class GroupCommit {
   constructor(
     private readonly db: Database.Database,
     private readonly sync: WalSync,
+    /** Grows the WAL ahead of the writer (see wal-growth.ts); absent: commits append as SQLite does. */
+    private readonly growth: WalGrowth | null = null,
   ) {
     this.stmt = {
       begin: db.prepare('BEGIN IMMEDIATE'),
@@ -221,6 +224,8 @@ export class GroupCommit {
     } catch (error) {
       return batch.map(() => ({ ok: false, error }));
     }
+    // Under the write lock, before any frame of this group is written.
+    this.growth?.beforeWrites();
     const outcomes: Outcome[] = [];
     try {
       for (const w of batch) {
