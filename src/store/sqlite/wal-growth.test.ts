@@ -34,7 +34,7 @@ describe('WalGrowth', () => {
   }
 
   it('adds zeros past the end once commits append, and later commits overwrite them', async () => {
-    const growth = new WalGrowth(conn.walFd, 256 * KIB, 2048 * KIB, 0);
+    const growth = new WalGrowth(conn.walFd, 256 * KIB, 2048 * KIB, 0, 1);
     const commits = new GroupCommit(conn.db, new WalSync(conn.walFd), growth);
     await commitRows(commits, 0, 3);
     assert.ok(growth.grown >= 1, 'the WAL was grown');
@@ -55,7 +55,7 @@ describe('WalGrowth', () => {
   });
 
   it('a copy of the files taken while the WAL holds zeros (a crash image) opens with every committed row', async () => {
-    const growth = new WalGrowth(conn.walFd, 512 * KIB, 8192 * KIB, 0);
+    const growth = new WalGrowth(conn.walFd, 512 * KIB, 8192 * KIB, 0, 4);
     const commits = new GroupCommit(conn.db, new WalSync(conn.walFd), growth);
     await commitRows(commits, 0, 50);
     assert.ok(growth.grown >= 1);
@@ -77,7 +77,7 @@ describe('WalGrowth', () => {
     // A read-only descriptor makes every write of zeros fail, as a full disk would.
     const readOnly = openSync(`${conn.path}-wal`, 'r');
     try {
-      const growth = new WalGrowth(readOnly, 256 * KIB, 2048 * KIB, 0);
+      const growth = new WalGrowth(readOnly, 256 * KIB, 2048 * KIB, 0, 1);
       const commits = new GroupCommit(conn.db, new WalSync(conn.walFd), growth);
       await commitRows(commits, 0, 20);
       assert.equal(growth.grown, 0);
