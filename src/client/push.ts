@@ -6,6 +6,7 @@ import { SyncError } from './http-transport.js';
 import { itemKey, type ConflictCopy, type LocalItem, type PendingChange, type ReplicaMutation } from './replica-store.js';
 import { nextHistory, sameServer } from './replica-state.js';
 import { blobKey, type SyncContext } from './sync-context.js';
+import { pendingMutation } from './local-edits.js';
 
 export interface PushOutcome {
   pushed: number;
@@ -148,6 +149,7 @@ function applyResults(
 ): { mutations: ReplicaMutation[]; result: { acked: number; conflicts: number; rejected: number; after: Array<() => void> } } {
   const mutations: ReplicaMutation[] = [];
   const counts = { acked: 0, conflicts: 0, rejected: 0 };
+  let queued = 0; // uploads queued here, numbered from the device's next sequence
   const after: Array<() => void> = [];
   for (let i = 0; i < batch.length; i++) {
     const p = batch[i];
@@ -159,8 +161,15 @@ function applyResults(
       // A re-sent conflict copy: the server keeps it as a revision (or, if it had nothing, as current).
       counts.acked++;
       mutations.push({ op: 'dropPending', changeId: p.changeId });
-      if (r.status === 'applied' && (item.deleted || item.version === 0)) {
+      if (r.status === 'applied' && item.deleted) {
         mutations.push({ op: 'putItem', item: { ...item, content: p.content, hash: p.hash, deleted: false, version: r.item.version, syncedHash: r.item.hash, serverId: server.id, epoch: server.epoch, history: nextHistory(item, p.hash) } });
+      } else if (r.status === 'applied' && item.version === 0) {
+        // The server had nothing, so the copy became current there; the device's live version
+        // (not on this server yet) goes over it, and the copy stays a revision. Never the reverse.
+        const onServer = { ...item, version: r.item.version, syncedHash: r.item.hash, serverId: server.id, epoch: server.epoch };
+        mutations.push({ op: 'putItem', item: onServer });
+        const edits = ctx.state.pendingFor(p.collection, p.id).some((q) => !q.keepAsRevision);
+        if (!edits) mutations.push(pendingMutation(ctx.state, onServer, false, onServer, false, queued++));
       }
       const ack = { changeId: p.changeId, collection: p.collection, id: p.id, hash: p.hash, deleted: false, status: r.status, version: null, ...(r.status === 'conflict' ? { revision: r.revision } : {}), server };
       after.push(() => ctx.events.emit('acknowledged', ack));
@@ -230,6 +239,7 @@ function applyResults(
       after.push(() => ctx.events.emit('rejected', { change: p, error }));
     }
   }
+  if (queued > 0) mutations.push({ op: 'setMeta', meta: { ...ctx.state.meta, nextSeq: ctx.state.meta.nextSeq + queued } });
   return { mutations, result: { ...counts, after } };
 }
 

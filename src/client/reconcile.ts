@@ -71,7 +71,7 @@ export async function reconcile(ctx: SyncContext, reason: ReconcileReason): Prom
   for (const l of [...ctx.state.items()]) {
     const key = itemKey(l.collection, l.id);
     const s = serverItems.get(key);
-    if (!needsRevisions(l, s, ctx.state.pendingFor(l.collection, l.id).length > 0)) continue;
+    if (!needsRevisions(l, s, ctx.state.pendingFor(l.collection, l.id).some((p) => !p.keepAsRevision))) continue;
     const revs = await ctx.transport.revisions(l.collection, l.id);
     if (revs.some((r) => r.hash === l.hash && !r.deleted)) known.add(key);
   }
@@ -137,7 +137,13 @@ function plan(
     const sep = key.indexOf('\u0000');
     const [collection, id] = [key.slice(0, sep), key.slice(sep + 1)];
     const l = ctx.state.item(collection, id);
-    const pending = ctx.state.pendingFor(collection, id);
+    // Conflict copies still waiting to be re-sent go to the back of the queue (lostCopies below
+    // queues again those this server lacks): the device's live version must reach the server
+    // first, or a copy sent to a server without the item would become current in its place.
+    const pending = ctx.state.pendingFor(collection, id).filter((p) => {
+      if (p.keepAsRevision) mutations.push({ op: 'dropPending', changeId: p.changeId });
+      return !p.keepAsRevision;
+    });
     if (pending.length > 0 && l) {
       // Rebase the first waiting edit onto what the server holds now; a stale base becomes a
       // conflict on the server, which keeps both versions.
@@ -151,11 +157,9 @@ function plan(
         report.redeleted++;
         continue;
       }
-      if (!p0.keepAsRevision) {
-        const baseHash = p0.chained ? l.syncedHash : p0.baseHash;
-        const baseVersion = !s ? null : s.deleted || s.hash === baseHash ? s.version : 0;
-        mutations.push({ op: 'putPending', change: { ...p0, chained: false, baseVersion, baseHash } });
-      }
+      const baseHash = p0.chained ? l.syncedHash : p0.baseHash;
+      const baseVersion = !s ? null : s.deleted || s.hash === baseHash ? s.version : 0;
+      mutations.push({ op: 'putPending', change: { ...p0, chained: false, baseVersion, baseHash } });
       mutations.push({ op: 'putItem', item: synced(l, s) });
       continue;
     }

@@ -67,11 +67,14 @@ export function checkOwner(req: DavRequest, target: DavTarget = req.target): voi
   if (target.type !== 'root' && target.user !== req.user.name) fail('forbidden', 'this path belongs to another account');
 }
 
-/** The live DAV collection a collection or item path names (`options`: see `ReadOptions`). */
-export async function collectionOf(req: DavRequest, target: DavTarget = req.target, options?: ReadOptions): Promise<Collection> {
+/**
+ * The live DAV collection a collection or item path names (`options`: see `ReadOptions`; `forWrite`:
+ * a PUT's target, see `DavService.collectionForWrite`).
+ */
+export async function collectionOf(req: DavRequest, target: DavTarget = req.target, options?: ReadOptions, forWrite = false): Promise<Collection> {
   if (target.type !== 'collection' && target.type !== 'item') fail('method_not_allowed', 'this is not a collection');
   checkOwner(req, target);
-  const col = await req.dav.collection(req.user, target.collection, options);
+  const col = forWrite ? await req.dav.collectionForWrite(req.user, target.collection) : await req.dav.collection(req.user, target.collection, options);
   if (!DAV_KINDS.includes(col.kind)) fail('collection_not_found', `collection "${col.id}" (${col.kind}) is not available over DAV`);
   // Only photo collections hold folders; elsewhere a deeper path names nothing.
   if (target.type === 'item' && target.parents.length > 0 && col.kind !== 'photos') fail('not_found', `${col.kind} collections do not nest: paths are /dav/<user>/<collection>/<resource>`);
@@ -117,7 +120,7 @@ export async function resourceForWrite(
 ): Promise<{ col: Collection; id: string; current: StoredItem | null }> {
   const ext = textExtension(t.name);
   const guess = ext ? t.name.slice(0, -ext.length) : t.name;
-  const col = await collectionOf(req, t, UNSETTLED);
+  const col = await collectionOf(req, t, UNSETTLED, true);
   const id0 = itemIdOf(col.kind, t.name);
   if (id0 !== guess) {
     const { id } = await itemAt(req, col, t.name);

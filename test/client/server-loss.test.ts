@@ -107,6 +107,62 @@ describe('server loss', () => {
     assert.equal(back.body.hash, hash);
   });
 
+  it('a server lost twice while a device heals it keeps the device\'s live version, and its conflict copy as a revision', async () => {
+    const server = await newServer();
+    const token = await server.token('cyd');
+    let wipeAfterPush = false;
+    let loseNow = false;
+    let pushes = 0;
+    // The phone's traffic: once armed, the server is lost right after it acknowledges the
+    // phone's first push, before the phone's next request.
+    const fetchThenLose: typeof fetch = async (input, init) => {
+      if (loseNow) {
+        loseNow = false;
+        await server.wipe();
+      }
+      const res = await fetch(input, init);
+      if (wipeAfterPush && init?.method === 'POST' && String(input).endsWith('/api/v1/changes')) {
+        pushes++;
+        wipeAfterPush = false;
+        loseNow = true;
+      }
+      return res;
+    };
+    const phone = await device(server, token, { fetch: fetchThenLose });
+    const laptop = await device(server, token);
+    await phone.put('notes', 'plan', { title: 'Plan', body: 'v1' });
+    assert.equal((await phone.sync()).ok, true);
+    assert.equal((await laptop.sync()).ok, true);
+    await laptop.put('notes', 'plan', { title: 'Plan', body: 'the laptop\'s edit' });
+    assert.equal((await laptop.sync()).ok, true);
+    await phone.put('notes', 'plan', { title: 'Plan', body: 'the phone\'s rival edit' });
+    assert.equal((await phone.sync()).ok, true);
+    const copies = phone.conflicts();
+    assert.equal(copies.length, 1, 'the rival edit is kept on the phone as a conflict copy');
+    const live = phone.get('notes', 'plan')!;
+    assert.deepEqual(live.content, { title: 'Plan', body: 'the laptop\'s edit' });
+
+    // Lost once: the phone re-uploads its live version, then the server is lost again before
+    // the phone re-sends its conflict copy.
+    await server.wipe();
+    phone.setToken(await server.token('cyd'));
+    wipeAfterPush = true;
+    await phone.sync();
+    assert.equal(pushes, 1, 'the server was lost right after the phone\'s first push');
+    const token3 = await server.token('cyd');
+    phone.setToken(token3);
+    const r = await phone.reconcile(); // as when the operator announces the restore
+    assert.equal(r.ok, true, r.error?.message);
+    assert.equal((await phone.sync()).ok, true);
+
+    assert.deepEqual(phone.get('notes', 'plan')!.content, live.content, 'the phone still shows the version it showed');
+    const current = await server.call(token3, 'GET', '/api/v1/items/notes/plan');
+    assert.equal(current.body.hash, live.hash, 'the server holds the phone\'s live version as current');
+    const revs = (await server.call(token3, 'GET', '/api/v1/items/notes/plan/revisions')).body.revisions as Array<{ hash: string }>;
+    assert.equal(revs.filter((v) => v.hash === copies[0].hash).length, 1, 'the conflict copy is back as a revision, once');
+    assert.equal(phone.pending().length, 0);
+  });
+
   it('an empty server never wipes a device, even one that is not allowed to upload', async () => {
     const server = await newServer();
     const token = await server.token('bob');

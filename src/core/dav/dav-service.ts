@@ -94,6 +94,15 @@ export class DavService {
   }
 
   /**
+   * The live collection a PUT writes to. Taken from the list pushes reuse for a moment (SyncService
+   * `cachedCollection`), which saves a read on every PUT; the write itself goes through `push`,
+   * which uses that same list. Not in it (new, or gone): read now, `collection_not_found` if absent.
+   */
+  async collectionForWrite(user: User, id: string): Promise<Collection> {
+    return (await this.sync.cachedCollection(user, id)) ?? this.collection(user, id, { unsettled: true });
+  }
+
+  /**
    * DAV clients mirror what they read, so during an online restore a collection that is not back
    * yet answers `restoring` instead of looking empty or partial (reads only; writes are accepted).
    */

@@ -85,6 +85,15 @@ export class SyncService {
     return value;
   }
 
+  /**
+   * A live collection from the list pushes reuse (see `cachedCollections`), or null when that list
+   * does not hold it. For a write only: its transaction reads the collection row again, and
+   * in-process changes to collections (create, delete, restore) call `forgetCaches`.
+   */
+  async cachedCollection(user: User, id: string): Promise<Collection | null> {
+    return (await this.cachedCollections(user)).get(id) ?? null;
+  }
+
   /** The store's identity, reused for a moment; call `forgetCaches` after a restore changes it. */
   identity(): Promise<ServerIdentity> {
     const now = this.clock.now();

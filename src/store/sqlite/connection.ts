@@ -6,7 +6,8 @@ import { dirname, resolve } from 'node:path';
 import { migrate } from './schema.js';
 
 /**
- * An open database plus a read-only descriptor on its `-wal` file, used only to fsync it. The
+ * An open database plus a descriptor on its `-wal` file, used to fsync it and to grow it ahead of
+ * the writer (wal-growth.ts, which writes only past the file's end under the write lock). The
  * descriptor stays valid while we are open: SQLite truncates or reuses the WAL in place and
  * deletes it only when the last connection to the database closes.
  */
@@ -56,7 +57,7 @@ export async function openConnection(file: string): Promise<SqliteConnection> {
     // When the WAL restarts after a full checkpoint, cut the file back to 128 MiB.
     db.pragma('journal_size_limit = 134217728');
     migrate(db, new Date().toISOString());
-    walFd = openSync(`${path}-wal`, 'r');
+    walFd = openSync(`${path}-wal`, 'r+');
     fsyncSync(walFd);
     fsyncPath(path);
     for (const d of createdDirectories(dir, firstCreated)) fsyncPath(d);

@@ -1,6 +1,7 @@
 // Group commit: queued writes run together in one transaction per tick and share one fsync.
 import type Database from 'better-sqlite3';
 import { KeepsakeError } from '../../core/errors.js';
+import type { WalGrowth } from './wal-growth.js';
 import type { WalSync } from './wal-sync.js';
 
 interface QueuedWrite {
@@ -75,6 +76,8 @@ export class GroupCommit {
   constructor(
     private readonly db: Database.Database,
     private readonly sync: WalSync,
+    /** Grows the WAL ahead of the writer (see wal-growth.ts); absent: commits append as SQLite does. */
+    private readonly growth: WalGrowth | null = null,
   ) {
     this.stmt = {
       begin: db.prepare('BEGIN IMMEDIATE'),
@@ -192,8 +195,17 @@ export class GroupCommit {
     if (batch.length === 0) return;
     const changesBefore = this.totalChanges.get() as number;
     const outcomes = this.runGrouped(batch) ?? this.runEachAlone(batch);
-    if ((this.totalChanges.get() as number) !== changesBefore) this.sync.markCommitted();
-    this.noteOtherConnections();
+    if ((this.totalChanges.get() as number) !== changesBefore) {
+      this.sync.markCommitted();
+      // The sync this group waits for flushes the whole `-wal` file, so it also covers every
+      // other connection's commit made before ours, which is all an unsettled read can have
+      // seen: no `data_version` read (a WAL read lock, two fcntl calls) on the path of a write.
+      // Another connection's commit since the last check then shows up at the next check as
+      // one more commit point, which costs at most one more sync, never a missed one.
+      this.unnoted = false;
+    } else {
+      this.noteOtherConnections();
+    }
     const settle = () => {
       this.writes += batch.length;
       batch.forEach((w, i) => {
@@ -221,6 +233,8 @@ export class GroupCommit {
     } catch (error) {
       return batch.map(() => ({ ok: false, error }));
     }
+    // Under the write lock, before any frame of this group is written.
+    this.growth?.beforeWrites();
     const outcomes: Outcome[] = [];
     try {
       for (const w of batch) {

@@ -37,6 +37,7 @@ import {
   type UserRow,
 } from './rows.js';
 import { StatementCache } from './statements.js';
+import { WalGrowth } from './wal-growth.js';
 import { WalSync } from './wal-sync.js';
 
 /**
@@ -67,7 +68,7 @@ export class SqliteRecordStore implements RecordStore {
     this.path = conn.path;
     this.description = `sqlite:${conn.path}`;
     this.q = new StatementCache(conn.db);
-    this.commits = new GroupCommit(conn.db, new WalSync(conn.walFd));
+    this.commits = new GroupCommit(conn.db, new WalSync(conn.walFd), new WalGrowth(conn.walFd));
     this.checkpointer = new Checkpointer(conn.path, this.commits);
   }
 
