@@ -118,8 +118,8 @@ export class FsBlobStore implements BlobStore {
       const durable = staged.filter((s) => !('error' in out[s.n]));
       // Directories first (each new one made durable in its parent), then the names, then the directories holding them.
       const dirs = [...new Set(durable.map((s) => dirname(s.target)))];
-      await Promise.all([...new Set(dirs.map((d) => dirname(d)))].map((d) => this.ensureDurableDir(d)));
-      await Promise.all(dirs.map((d) => this.ensureDurableDir(d)));
+      await this.ensureDurableDirs([...new Set(dirs.map((d) => dirname(d)))]);
+      await this.ensureDurableDirs(dirs);
       const linked = new Set<string>();
       await Promise.all(
         durable.map(async (s) => {
@@ -246,6 +246,27 @@ export class FsBlobStore implements BlobStore {
       await rename(tmpFile, target); // same bytes if a racing upload won, so replacing changes nothing
     }
     return true;
+  }
+
+  /**
+   * {@link ensureDurableDir} for several directories at once, fsyncing each parent once: a restore's
+   * batch of 32 photos creates up to 32 `ab/` directories, all entries of the root (one fsync
+   * instead of 32).
+   */
+  private async ensureDurableDirs(dirs: string[]): Promise<void> {
+    const fresh = dirs.filter((d) => !this.durableDirs.has(d));
+    await Promise.all(
+      fresh.map(async (d) => {
+        try {
+          await mkdir(d);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
+      }),
+    );
+    // Also when they existed: another upload may have created them without having fsynced yet.
+    await Promise.all([...new Set(fresh.map((d) => dirname(d)))].map((parent) => fsyncDir(parent)));
+    for (const d of fresh) this.durableDirs.add(d);
   }
 
   private async ensureDurableDir(dir: string): Promise<void> {
