@@ -162,8 +162,9 @@ async function workload(t: Target, putCount: number): Promise<Figures> {
   // Warm-up in a book of its own, so the measured books start empty for both systems (Radicale's
   // cost per PUT grows with the collection it writes to). A tenth of the measured PUTs, at most
   // WARMUP_MAX: a long-running server has compiled its hot paths (V8 optimises a PUT's code over
-  // its first ~1,000 requests; 20 warm-up PUTs left that inside the measured run), and CPython has
-  // nothing to warm, so Radicale's 100 change nothing for it.
+  // its first ~2,000 requests with bin/keepsake's --interrupt-budget, ~4,000 without, so the
+  // measured run still holds the end of that; 20 warm-up PUTs left all of it inside), and CPython
+  // has nothing to warm, so Radicale's 100 change nothing for it.
   await t.makeBook('warm');
   await puts(t, 'warm', Math.min(WARMUP_MAX, Math.ceil(putCount / 10)), 1, 'warm');
   const p1 = await measured(t, () => puts(t, 'put1', putCount, 1));
