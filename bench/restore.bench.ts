@@ -47,6 +47,7 @@ try {
    */
   const ONE_USER = fileURLToPath(new URL('./restore-one-user.js', import.meta.url));
   function singleUserRuns(): number[] {
+    execFileSync('sync'); // not while the repository just written (or grown) is still being written back
     const r = spawnSync(process.execPath, [ONE_USER, repoDir, bigUser, String(RUNS), join(root, 'single')], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`single-user restore failed: ${r.stderr}`);
     return (JSON.parse(r.stdout) as { ms: number[] }).ms;
