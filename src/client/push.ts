@@ -3,10 +3,10 @@
 // changeId it already applied with `duplicate`.
 import type { PhotoContent, PushChange, PushResult, ServerIdentity, WireError, WireItem } from '../protocol/sync-protocol.js';
 import { SyncError } from './http-transport.js';
+import { pendingMutation } from './local-edits.js';
 import { itemKey, type ConflictCopy, type LocalItem, type PendingChange, type ReplicaMutation } from './replica-store.js';
 import { nextHistory, sameServer } from './replica-state.js';
 import { blobKey, type SyncContext } from './sync-context.js';
-import { pendingMutation } from './local-edits.js';
 
 export interface PushOutcome {
   pushed: number;

@@ -140,10 +140,9 @@ function plan(
     // Conflict copies still waiting to be re-sent go to the back of the queue (lostCopies below
     // queues again those this server lacks): the device's live version must reach the server
     // first, or a copy sent to a server without the item would become current in its place.
-    const pending = ctx.state.pendingFor(collection, id).filter((p) => {
-      if (p.keepAsRevision) mutations.push({ op: 'dropPending', changeId: p.changeId });
-      return !p.keepAsRevision;
-    });
+    const queued = ctx.state.pendingFor(collection, id);
+    for (const p of queued) if (p.keepAsRevision) mutations.push({ op: 'dropPending', changeId: p.changeId });
+    const pending = queued.filter((p) => !p.keepAsRevision);
     if (pending.length > 0 && l) {
       // Rebase the first waiting edit onto what the server holds now; a stale base becomes a
       // conflict on the server, which keeps both versions.
