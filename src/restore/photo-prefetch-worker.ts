@@ -5,8 +5,12 @@ import { BackupRepository } from '../backup/repository.js';
 import type { RepositoryConfig } from '../backup/repository-format.js';
 import { FileTarget } from '../backup/targets/file/file-target.js';
 import { FsBlobStore } from '../store/blobs-fs/blob-store.js';
-import { blockingReads } from './blocking-reads.js';
-import { blobBytes } from './restore-blobs.js';
+import { join } from 'node:path';
+import { BackupError } from '../backup/backup-error.js';
+import { names } from '../backup/repository-format.js';
+import { isContentHash } from '../core/hash.js';
+import { BufferPool, readPooled } from './buffer-pool.js';
+import { blobFromObject } from './restore-blobs.js';
 
 /** Photos per batch, and bytes at most (a batch's temp files are fsynced together, then its directories once). */
 const BATCH_BLOBS = 32;
@@ -14,9 +18,10 @@ const BATCH_BYTES = 64 * 1024 * 1024;
 
 const { repoRoot, config, key, blobRoot } = workerData as { repoRoot: string; config: RepositoryConfig; key: Uint8Array | null; blobRoot: string };
 const target = new FileTarget(repoRoot);
-// Reads are synchronous (one read(2) of the whole object, no threadpool round trips; this thread has
-// nothing else to do); writes and fsyncs overlap on the threadpool.
-const repo = new BackupRepository(blockingReads(target) ?? target, config, key ? Buffer.from(key) : null);
+const repo = new BackupRepository(target, config, key ? Buffer.from(key) : null);
+// Reads are synchronous (read(2) of the whole object into a reused buffer, no threadpool round
+// trips; this thread has nothing else to do); writes and fsyncs overlap on the threadpool.
+const pool = new BufferPool();
 // Not openFsBlobStore: that clears the temp directory, where the main thread may be writing.
 const blobs = new FsBlobStore(blobRoot);
 
@@ -29,6 +34,7 @@ async function drain(): Promise<void> {
   let inFlight: Promise<void> = Promise.resolve();
   while (queue.length > 0) {
     const batch: Array<{ hash: string; bytes: Uint8Array }> = [];
+    const release: Array<() => void> = [];
     let bytes = 0;
     while (queue.length > 0 && batch.length < BATCH_BLOBS && bytes < BATCH_BYTES) {
       const hash = queue.shift()!;
@@ -37,16 +43,27 @@ async function drain(): Promise<void> {
           parentPort!.postMessage({ hash, copied: false });
           continue;
         }
-        const b = await blobBytes(repo, hash);
+        // A name from a backed-up item: only a content hash may become a path.
+        if (!isContentHash(hash)) throw new BackupError('backup_object_corrupt', `photo blob name ${JSON.stringify(hash)} is not a content hash`);
+        const name = names.blob(hash);
+        const raw = readPooled(join(repoRoot, ...name.split('/')), pool);
+        if (!raw) throw new BackupError('backup_object_missing', `backup object ${name} is missing`, { object: name });
+        release.push(raw.release);
+        const b = blobFromObject(repo, hash, raw.bytes);
         batch.push({ hash, bytes: b });
         bytes += b.length;
       } catch {
         parentPort!.postMessage({ hash, copied: false });
       }
     }
-    const copying = blobs.putMany(batch).then((results) => {
-      for (const [n, r] of results.entries()) parentPort!.postMessage({ hash: batch[n].hash, copied: 'created' in r && r.created });
-    });
+    const copying = blobs
+      .putMany(batch)
+      .then((results) => {
+        for (const [n, r] of results.entries()) parentPort!.postMessage({ hash: batch[n].hash, copied: 'created' in r && r.created });
+      })
+      .finally(() => {
+        for (const r of release) r();
+      });
     // Two batches in the air: this one's writes and fsyncs run on the threadpool while the next is read.
     await inFlight;
     inFlight = copying;

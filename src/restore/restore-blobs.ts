@@ -21,6 +21,11 @@ export async function blobBytes(repo: BackupRepository, hash: string): Promise<U
   const name = names.blob(hash);
   const raw = await repo.target.get(name);
   if (!raw) throw new BackupError('backup_object_missing', `backup object ${name} is missing`, { object: name });
+  return blobFromObject(repo, hash, raw);
+}
+
+/** The bytes of blob `hash` from its object's bytes `raw`, as {@link blobBytes} gives them (a view of `raw` for a plain blob). */
+export function blobFromObject(repo: BackupRepository, hash: string, raw: Uint8Array): Uint8Array {
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const plain =
     buf.length >= HEADER_BYTES &&
@@ -30,7 +35,7 @@ export async function blobBytes(repo: BackupRepository, hash: string): Promise<U
     buf[5] === ObjectType.blob &&
     buf[6] === 0 &&
     Number(buf.readBigUInt64BE(8)) === buf.length - HEADER_BYTES;
-  return plain ? buf.subarray(HEADER_BYTES) : repo.decode(name, raw, 'blob');
+  return plain ? buf.subarray(HEADER_BYTES) : repo.decode(names.blob(hash), raw, 'blob');
 }
 
 /** The blob a live photo item points at, or null. */
