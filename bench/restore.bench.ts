@@ -20,7 +20,11 @@ const SMALL = quick ? 1_000 : 10_000;
 const LARGE = quick ? 5_000 : 50_000;
 const PHOTO_BYTES = quick ? 100 * 1024 ** 2 : 1024 ** 3;
 const BIG_USER_ITEMS = 5_000;
-const RUNS = 3;
+/**
+ * Single-user restores per repository size. One alone varies 108-228 ms on these machines (its
+ * fsyncs wait for whatever the disk is doing), so a median of 3 could not tell 20 % apart.
+ */
+const RUNS = 9;
 /** Alternated full restores of each system (`--rounds N`). */
 const roundsArg = process.argv.indexOf('--rounds');
 const FULL_ROUNDS = roundsArg > 0 ? Math.max(1, Number(process.argv[roundsArg + 1]) || 1) : 3;
