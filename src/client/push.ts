@@ -134,7 +134,7 @@ export async function pushPending(ctx: SyncContext, options: { confirmMassDelete
     out.conflicts += outcome.conflicts;
     out.rejected += outcome.rejected;
     ctx.events.emit('progress', { phase: 'push', done: out.pushed, total });
-    if (outcome.acked + outcome.rejected === 0 && retry.size === 0) break;
+    if (outcome.acked + outcome.rejected + outcome.resent === 0 && retry.size === 0) break;
   }
   return out;
 }
@@ -146,9 +146,9 @@ function applyResults(
   server: ServerIdentity,
   retry: Set<string>,
   revert: Map<string, WireItem | null>,
-): { mutations: ReplicaMutation[]; result: { acked: number; conflicts: number; rejected: number; after: Array<() => void> } } {
+): { mutations: ReplicaMutation[]; result: { acked: number; conflicts: number; rejected: number; resent: number; after: Array<() => void> } } {
   const mutations: ReplicaMutation[] = [];
-  const counts = { acked: 0, conflicts: 0, rejected: 0 };
+  const counts = { acked: 0, conflicts: 0, rejected: 0, resent: 0 };
   let queued = 0; // uploads queued here, numbered from the device's next sequence
   const after: Array<() => void> = [];
   for (let i = 0; i < batch.length; i++) {
@@ -221,8 +221,24 @@ function applyResults(
         // reconcile, which first gives it back the content so the delete lands in its trash.
         continue;
       }
+      const waiting = ctx.state.pendingFor(p.collection, p.id);
+      if (r.error.code === 'item_not_found' && p.deleted && p.deletedContent !== undefined && p.baseHash !== null && waiting.length === 1) {
+        // The device deleted a version it had synced, and this server lacks the item: it lost it
+        // (restored to an older state, perhaps under an epoch the device has seen before). Give
+        // it the content first, then the delete, so the deleted version lands in its trash, as
+        // reconcile does: dropping the delete here would leave that version on no server at all.
+        // The delete sent again carries no content, so a second rejection drops it.
+        mutations.push({ op: 'dropPending', changeId: p.changeId });
+        const seq = ctx.state.meta.nextSeq + queued;
+        queued += 2;
+        mutations.push({ op: 'putPending', change: { ...p, deleted: false, content: p.deletedContent, deletedContent: undefined, changeId: ctx.newId(), seq, baseVersion: null, baseHash: null, chained: false } });
+        mutations.push({ op: 'putPending', change: { ...p, deletedContent: undefined, changeId: ctx.newId(), seq: seq + 1, baseVersion: null, baseHash: p.hash, chained: true } });
+        mutations.push({ op: 'putItem', item: { ...item, version: 0, syncedHash: null, serverId: server.id, epoch: server.epoch } });
+        counts.resent++;
+        continue;
+      }
       counts.rejected++;
-      for (const q of ctx.state.pendingFor(p.collection, p.id)) mutations.push({ op: 'dropPending', changeId: q.changeId });
+      for (const q of waiting) mutations.push({ op: 'dropPending', changeId: q.changeId });
       if (r.error.code === 'item_not_found' && p.deleted) {
         // Deleting what the server never had: the device's tombstone is the truth already.
         mutations.push({ op: 'putItem', item: { ...item, version: 0, syncedHash: null, serverId: server.id, epoch: server.epoch } });

@@ -107,6 +107,39 @@ describe('server loss', () => {
     assert.equal(back.body.hash, hash);
   });
 
+  it('a delete of a synced item that a server restored again (into an epoch the device already saw) lacks lands in its trash', async () => {
+    // Found by the merge property test (seed -145452077): the server is restored to the same old
+    // copy twice, so it comes back both times as the same id and epoch. The device cannot tell the
+    // second restore from the server it knew, and its delete of an item that server had
+    // acknowledged was answered "no such item" and dropped: the version was on no server any more.
+    const server = await newServer();
+    let token = await server.token('cai');
+    const phone = await device(server, token);
+    assert.equal((await phone.sync()).ok, true);
+    const old = await server.snapshot();
+    await server.restore(old);
+    token = await server.token('cai');
+    phone.setToken(token);
+    assert.equal((await phone.sync()).ok, true);
+    const first = phone.server!;
+    await phone.put('notes', 'plan', { title: 'Plan', body: 'written after the first restore' });
+    assert.equal((await phone.sync()).ok, true);
+    const hash = phone.get('notes', 'plan')!.hash;
+
+    await server.restore(old);
+    token = await server.token('cai');
+    phone.setToken(token);
+    const again = (await server.call(token, 'GET', '/api/v1/changes?limit=1')).body.server as { id: string; epoch: number };
+    assert.deepEqual({ id: again.id, epoch: again.epoch }, { id: first.id, epoch: first.epoch }, 'restored again into the identity the phone already knows');
+    await phone.delete('notes', 'plan');
+    const r = await phone.sync();
+    assert.equal(r.ok, true, r.error?.message);
+    assert.equal(phone.get('notes', 'plan'), undefined, 'the delete stands on the device');
+    assert.equal(phone.pending().length, 0);
+    const trash = (await server.call(token, 'GET', '/api/v1/trash')).body.items as Array<{ id: string; hash: string }>;
+    assert.deepEqual(trash.map((t) => [t.id, t.hash]), [['plan', hash]], 'the deleted version is in the trash, not gone');
+  });
+
   it('a server lost twice while a device heals it keeps the device\'s live version, and its conflict copy as a revision', async () => {
     const server = await newServer();
     const token = await server.token('cyd');
