@@ -10,7 +10,7 @@ export { formatCursor } from '../protocol/sync-protocol.js';
  */
 export function parseCursor(cursor: string | undefined, epoch: number, lastSeq: number): number {
   if (cursor === undefined || cursor === '') return 0;
-  const m = /^(\d{1,9})\.(\d{1,15})$/.exec(cursor);
+  const m = /^(\d{1,15})\.(\d{1,15})$/.exec(cursor);
   if (!m) fail('bad_cursor', `cursor "${cursor.slice(0, 40)}" is not of the form <epoch>.<seq>`);
   const e = Number(m[1]);
   const seq = Number(m[2]);

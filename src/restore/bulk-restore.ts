@@ -13,7 +13,7 @@ import { BulkWrites } from './bulk-writes.js';
 import { listUserIndexes, userKeysSync } from './list-users.js';
 import { PhotoPrefetch } from './photo-prefetch.js';
 import { DEFAULT_RESTORE_CONCURRENCY, emptyRestoreReport, executeRestore, type RestoreReport } from './restore-executor.js';
-import { startRestoredEpoch } from './restore-identity.js';
+import { adoptedEpochFloor, startRestoredEpoch } from './restore-identity.js';
 import { type BackupServer, type PlannedUser, probeBackupServer, type RestorePlan, type RestoreScope } from './restore-planner.js';
 
 /** Users per decoding request (and so per transaction of the first kind, with their accounts). */
@@ -325,7 +325,7 @@ export async function restoreAllInBulk(
   let identity = await startRestoredEpoch(store, empty ? await probeBackupServer(repo) : null);
   const { report, backupServer } = await bulkRestore(repo, store, blobs, scope, options);
   if (empty && backupServer && (backupServer.id !== identity.id || backupServer.maxEpoch >= identity.epoch)) {
-    identity = await store.bumpEpoch({ id: backupServer.id, aboveEpoch: backupServer.maxEpoch });
+    identity = await store.bumpEpoch({ id: backupServer.id, aboveEpoch: adoptedEpochFloor(backupServer.maxEpoch) });
   }
   return { report, identity };
 }

@@ -13,5 +13,17 @@ import type { BackupServer } from './restore-planner.js';
 export async function startRestoredEpoch(store: RecordStore, backup: BackupServer | null): Promise<ServerIdentity> {
   const empty = (await store.stats()).users === 0;
   if (!empty || !backup) return store.bumpEpoch();
-  return store.bumpEpoch({ id: backup.id, aboveEpoch: backup.maxEpoch });
+  return store.bumpEpoch({ id: backup.id, aboveEpoch: adoptedEpochFloor(backup.maxEpoch) });
+}
+
+/**
+ * The epoch a store that adopts a backup's server must go above: the highest the backup recorded,
+ * or the time in milliseconds if that is higher. The backup knows only the epochs its objects were
+ * shipped under, not every epoch devices saw: a server restored, then lost before it shipped
+ * anything (or restored to a point before an earlier restore), would otherwise come back in an
+ * epoch its devices already saw, under the same id, and they could not tell it was restored. A
+ * store's own bumps (+1) never repeat: it knows its own epoch.
+ */
+export function adoptedEpochFloor(backupMaxEpoch: number, now = Date.now()): number {
+  return Math.max(backupMaxEpoch, Math.floor(now));
 }

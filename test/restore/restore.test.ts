@@ -159,12 +159,21 @@ describe('restore from backup', () => {
     const run = await runCli(['restore', '--from', w.dir, '--data', data, '--all', '--json']);
     assert.equal(run.code, 0, run.stderr + run.stdout);
     const r = JSON.parse(run.stdout);
-    assert.equal(r.epoch, 2, 'the restore starts a new epoch');
+    assert.ok(r.epoch > 1, 'the restore starts a new epoch, above the backed-up server\'s');
     assert.equal(r.items.inserted, 6 + 0);
     const scrub = await runCli(['scrub', '--data', data]);
     assert.equal(scrub.code, 0, scrub.stdout + scrub.stderr);
     const list = await runCli(['user', 'list', '--json', '--data', data]);
     assert.deepEqual(JSON.parse(list.stdout).map((u: any) => u.name), ['ann', 'bob']);
     void (w.repo as BackupRepository);
+
+    // Lost again before it shipped anything in its new epoch, the server is restored from the same
+    // backup: it must not come back in the epoch its devices already saw (same id, same epoch, older
+    // data), which is what "above the highest epoch the backup recorded" alone gave.
+    const again = await runCli(['restore', '--from', w.dir, '--data', tempDir('keepsake-restore-cli-again-'), '--all', '--json']);
+    assert.equal(again.code, 0, again.stderr + again.stdout);
+    const r2 = JSON.parse(again.stdout);
+    assert.equal(r2.server, r.server, 'the same server, adopted from the backup');
+    assert.ok(r2.epoch > r.epoch, `a new epoch (${r2.epoch}), not the first restore's (${r.epoch}) again`);
   });
 });

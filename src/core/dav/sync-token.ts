@@ -18,7 +18,7 @@ export function formatSyncToken(server: ServerIdentity, seq: number): string {
 export function parseSyncToken(token: string, server: ServerIdentity, lastSeq: number): number {
   const t = token.trim();
   if (t === '') return 0;
-  const m = /^urn:keepsake:sync:([0-9a-f-]{1,64}):(\d{1,9}):(\d{1,15})$/.exec(t);
+  const m = /^urn:keepsake:sync:([0-9a-f-]{1,64}):(\d{1,15}):(\d{1,15})$/.exec(t);
   if (!m) fail('invalid_sync_token', 'the sync token is not one this server issued; sync again without a token');
   if (m[1] !== server.id || Number(m[2]) !== server.epoch) {
     fail('invalid_sync_token', `the sync token is from before the server was restored (epoch ${m[2]}, now ${server.epoch}); sync again without a token`, {
