@@ -1,14 +1,13 @@
 // Worker thread of a restore: copies photo bytes from a local backup directory into the filesystem
 // blob store (read, hash, write, fsync) off the main thread, while the main thread restores records.
-import { parentPort, workerData } from 'node:worker_threads';
-import { BackupRepository } from '../backup/repository.js';
-import type { RepositoryConfig } from '../backup/repository-format.js';
-import { FileTarget } from '../backup/targets/file/file-target.js';
-import { FsBlobStore } from '../store/blobs-fs/blob-store.js';
 import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
 import { BackupError } from '../backup/backup-error.js';
-import { names } from '../backup/repository-format.js';
+import { BackupRepository } from '../backup/repository.js';
+import { names, type RepositoryConfig } from '../backup/repository-format.js';
+import { FileTarget } from '../backup/targets/file/file-target.js';
 import { isContentHash } from '../core/hash.js';
+import { FsBlobStore } from '../store/blobs-fs/blob-store.js';
 import { BufferPool, readPooled } from './buffer-pool.js';
 import { blobFromObject } from './restore-blobs.js';
 
