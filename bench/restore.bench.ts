@@ -21,8 +21,8 @@ const LARGE = quick ? 5_000 : 50_000;
 const PHOTO_BYTES = quick ? 100 * 1024 ** 2 : 1024 ** 3;
 const BIG_USER_ITEMS = 5_000;
 /**
- * Single-user restores per repository size. One alone varies 108-228 ms on these machines (its
- * fsyncs wait for whatever the disk is doing), so a median of 3 could not tell 20 % apart.
+ * Single-user restores per repository size (in rounds of 3, the sizes alternated). One alone
+ * varies 108-228 ms on these machines, so a median of 3 could not tell 20 % apart.
  */
 const RUNS = 9;
 /** Alternated full restores of each system (`--rounds N`). */
@@ -47,17 +47,20 @@ try {
 
   /**
    * One user restored into an empty SQLite store and blob folder, as `keepsake restore --user`
-   * does, `RUNS` times in a process of its own (bench/restore-one-user.ts); ms.
+   * does, `runs` times in a process of its own (bench/restore-one-user.ts); ms.
    */
   const ONE_USER = fileURLToPath(new URL('./restore-one-user.js', import.meta.url));
-  function singleUserRuns(): number[] {
-    execFileSync('sync'); // not while the repository just written (or grown) is still being written back
-    const r = spawnSync(process.execPath, [ONE_USER, repoDir, bigUser, String(RUNS), join(root, 'single')], { encoding: 'utf8' });
+  function singleUserRuns(repo: string, runs: number): number[] {
+    const r = spawnSync(process.execPath, [ONE_USER, repo, bigUser, String(runs), join(root, 'single')], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`single-user restore failed: ${r.stderr}`);
     return (JSON.parse(r.stdout) as { ms: number[] }).ms;
   }
-  const singleSmall = singleUserRuns();
-  log(`single user with ${SMALL} users: ${singleSmall.map((x) => x.toFixed(0)).join(', ')} ms`);
+  // The backup as it is now, kept beside the one that grows to LARGE users: hard links, since
+  // backup objects are never rewritten (growing only adds files). Both sizes are then measured in
+  // alternation at the end, under the same conditions: measured one after the other, minutes
+  // apart, they differed by ±40 % either way with the machine's state.
+  const smallRepoDir = join(root, 'repo-small');
+  execFileSync('cp', ['-al', repoDir, smallRepoDir]);
 
   // Full restores, Keepsake's and restic's alternated `FULL_ROUNDS` times (the machine's speed
   // drifts within minutes; one run each compared noise). Keepsake: the CLI into an empty data
@@ -129,7 +132,14 @@ try {
   t0 = t();
   for (let n = SMALL; n < LARGE; n += 5000) await fixture.addUsers(Math.min(5000, LARGE - n));
   log(`grew to ${LARGE} users in ${((t() - t0) / 1000).toFixed(1)} s`);
-  const singleLarge = singleUserRuns();
+  const singleSmall: number[] = [];
+  const singleLarge: number[] = [];
+  execFileSync('sync'); // not while the repository just grown is still being written back
+  for (let round = 0; round < RUNS / 3; round++) {
+    singleSmall.push(...singleUserRuns(smallRepoDir, 3));
+    singleLarge.push(...singleUserRuns(repoDir, 3));
+  }
+  log(`single user with ${SMALL} users: ${singleSmall.map((x) => x.toFixed(0)).join(', ')} ms`);
   log(`single user with ${LARGE} users: ${singleLarge.map((x) => x.toFixed(0)).join(', ')} ms`);
 
   const restored = report.items.inserted + report.items.replaced + report.items.unchanged + report.items.keptNewer;
