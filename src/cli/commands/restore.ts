@@ -13,6 +13,7 @@ import { scrub } from '../../integrity/scrub.js';
 import type { ServerIdentity } from '../../core/ports/record-store.js';
 import { canRestoreInBulk, restoreAllInBulk } from '../../restore/bulk-restore.js';
 import { DEFAULT_RESTORE_CONCURRENCY, executeRestore, planRestore, type RestoreReport, type RestoreScope } from '../../restore/restore-executor.js';
+import { estimateSeconds, photoBytes } from '../../restore/plan-estimate.js';
 import { startRestoredEpoch } from '../../restore/restore-identity.js';
 import type { Keepsake } from '../../wiring/open-keepsake.js';
 import { action, addConfigOptions, configFrom, print, STORE_KEYS, withKeepsake } from '../options.js';
@@ -133,12 +134,13 @@ async function runRestore(opts: Opts): Promise<void> {
     // Offline: nothing else to serve meanwhile, so a local backup is read with synchronous reads.
     const plan = await planRestore(repo, scope, { blockingReads: true });
     if (opts.plan) {
-      // Estimate from a conservative restore rate measured on this kind of machine (bench/restore).
-      const etaSeconds = Math.ceil(plan.items / 5000 + plan.bytes / (50 * 1024 * 1024));
-      const summary = { users: plan.users.map((u) => u.name), tasks: plan.tasks, items: plan.items, bytes: plan.bytes, etaSeconds, at: scope.at ?? 'latest' };
+      // Estimated from restore rates measured on a small machine, for the path the restore would take.
+      const photos = scope.categories.includes('photos') ? await photoBytes(repo, plan.users) : 0;
+      const etaSeconds = estimateSeconds({ items: plan.items, bytes: plan.bytes, photos }, Boolean(opts.all) && canRestoreInBulk(repo, k.store));
+      const summary = { users: plan.users.map((u) => u.name), tasks: plan.tasks, items: plan.items, bytes: plan.bytes, photoBytes: photos, etaSeconds, at: scope.at ?? 'latest' };
       print(opts.json, summary, () =>
         [
-          `would restore ${plan.users.length} user(s), ${plan.items} items (${Math.round(plan.bytes / 1024)} KiB of backup objects) as of ${summary.at}, in about ${etaSeconds} s`,
+          `would restore ${plan.users.length} user(s), ${plan.items} items (${Math.round(plan.bytes / 1024)} KiB of backup objects, ${(photos / 1024 / 1024).toFixed(1)} MiB of photos) as of ${summary.at}, in about ${etaSeconds} s`,
           ...scope.priority
             .filter((kind) => plan.tasks.some((t) => t.kind === kind))
             .map((kind) => `  ${kind.padEnd(9)} ${plan.tasks.filter((t) => t.kind === kind).reduce((n, t) => n + t.items, 0)} items for ${plan.tasks.filter((t) => t.kind === kind).length} user(s)`),
