@@ -15,16 +15,19 @@ const RATES = {
   itemByItem: { itemsPerSecond: 5_000, bytesPerSecond: 50 * MiB },
 };
 
+/** Photos looked up one listing each; more are found in one listing of every blob object. */
+const ONE_BY_ONE = 64;
+
 /**
- * Bytes of the photos the users' accounts refer to, each counted once, as the backup stores them
- * (one listing of its blob objects). Photos the backup lacks count nothing (the restore reports them).
+ * Bytes of the photos the users' accounts refer to, each counted once, as the backup stores them.
+ * Photos the backup lacks count nothing (the restore reports them).
  */
 export async function photoBytes(repo: BackupRepository, users: PlannedUser[]): Promise<number> {
   const wanted = new Set<string>();
   for (const u of users) for (const b of u.account.blobRefs) wanted.add(names.blob(b));
-  if (wanted.size === 0) return 0;
+  const listed = wanted.size <= ONE_BY_ONE ? (await Promise.all([...wanted].map((n) => repo.listNames(n)))).flat() : await repo.listNames('blobs/');
   let bytes = 0;
-  for (const o of await repo.listNames('blobs/')) if (wanted.has(o.name)) bytes += o.size;
+  for (const o of listed) if (wanted.has(o.name)) bytes += o.size;
   return bytes;
 }
 
