@@ -2,6 +2,7 @@
 // to (a backup's largest part, which planning itself never reads) and an estimate of the duration.
 import type { BackupRepository } from '../backup/repository.js';
 import { names } from '../backup/repository-format.js';
+import { isContentHash } from '../core/hash.js';
 import type { PlannedUser } from './restore-planner.js';
 
 const MiB = 1024 * 1024;
@@ -24,7 +25,7 @@ const ONE_BY_ONE = 64;
  */
 export async function photoBytes(repo: BackupRepository, users: PlannedUser[]): Promise<number> {
   const wanted = new Set<string>();
-  for (const u of users) for (const b of u.account.blobRefs) wanted.add(names.blob(b));
+  for (const u of users) for (const b of u.account.blobRefs) if (isContentHash(b)) wanted.add(names.blob(b));
   const listed = wanted.size <= ONE_BY_ONE ? (await Promise.all([...wanted].map((n) => repo.listNames(n)))).flat() : await repo.listNames('blobs/');
   let bytes = 0;
   for (const o of listed) if (wanted.has(o.name)) bytes += o.size;
