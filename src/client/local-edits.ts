@@ -31,3 +31,16 @@ export function pendingMutation(state: ReplicaState, item: LocalItem, deleted: b
 export function bumpSeq(state: ReplicaState) {
   return { op: 'setMeta' as const, meta: { ...state.meta, nextSeq: state.meta.nextSeq + 1 } };
 }
+
+/**
+ * A delete re-sent to a server that lacks the item although the device had synced it (the server
+ * lost it): the deleted content first, as a new change, then the delete under `p`'s change id,
+ * chained to it, so the deleted version lands in the server's trash instead of on no server. The
+ * delete no longer carries the content: should the server still answer "no such item", it is dropped.
+ */
+export function contentThenDelete(p: PendingChange, seq: number, contentChangeId: string): [PendingChange, PendingChange] {
+  return [
+    { ...p, deleted: false, content: p.deletedContent, deletedContent: undefined, changeId: contentChangeId, seq, baseVersion: null, baseHash: null, chained: false },
+    { ...p, deletedContent: undefined, seq: seq + 1, baseVersion: null, baseHash: p.hash, chained: true },
+  ];
+}

@@ -3,7 +3,7 @@
 // changeId it already applied with `duplicate`.
 import type { PhotoContent, PushChange, PushResult, ServerIdentity, WireError, WireItem } from '../protocol/sync-protocol.js';
 import { SyncError } from './http-transport.js';
-import { pendingMutation } from './local-edits.js';
+import { contentThenDelete, pendingMutation } from './local-edits.js';
 import { itemKey, type ConflictCopy, type LocalItem, type PendingChange, type ReplicaMutation } from './replica-store.js';
 import { nextHistory, sameServer } from './replica-state.js';
 import { blobKey, type SyncContext } from './sync-context.js';
@@ -227,12 +227,8 @@ function applyResults(
         // (restored to an older state, perhaps under an epoch the device has seen before). Give
         // it the content first, then the delete, so the deleted version lands in its trash, as
         // reconcile does: dropping the delete here would leave that version on no server at all.
-        // The delete sent again carries no content, so a second rejection drops it.
-        mutations.push({ op: 'dropPending', changeId: p.changeId });
-        const seq = ctx.state.meta.nextSeq + queued;
+        for (const change of contentThenDelete(p, ctx.state.meta.nextSeq + queued, ctx.newId())) mutations.push({ op: 'putPending', change });
         queued += 2;
-        mutations.push({ op: 'putPending', change: { ...p, deleted: false, content: p.deletedContent, deletedContent: undefined, changeId: ctx.newId(), seq, baseVersion: null, baseHash: null, chained: false } });
-        mutations.push({ op: 'putPending', change: { ...p, deletedContent: undefined, changeId: ctx.newId(), seq: seq + 1, baseVersion: null, baseHash: p.hash, chained: true } });
         mutations.push({ op: 'putItem', item: { ...item, version: 0, syncedHash: null, serverId: server.id, epoch: server.epoch } });
         counts.resent++;
         continue;

@@ -5,6 +5,7 @@
 import type { ServerIdentity, WireItem } from '../protocol/sync-protocol.js';
 import type { HealReport, ReconcileReason } from './events.js';
 import { SyncError } from './http-transport.js';
+import { contentThenDelete } from './local-edits.js';
 import { fetchChanges, fetchPhotoBlobs, guardDeletions } from './pull.js';
 import { adoptServerItem } from './push.js';
 import { type ConflictCopy, itemKey, type LocalItem, type PendingChange, type ReplicaMutation } from './replica-store.js';
@@ -150,8 +151,8 @@ function plan(
       if (!s && pending.length === 1 && p0.deleted && p0.deletedContent !== undefined) {
         // The device deleted an item this server does not have: give the server the deleted
         // content first, then the delete, so it lands in the trash (restorable) as it would have.
-        mutations.push({ op: 'putPending', change: { ...p0, deleted: false, content: p0.deletedContent, deletedContent: undefined, changeId: ctx.newId(), seq: seq++, baseVersion: null, baseHash: null, chained: false } });
-        mutations.push({ op: 'putPending', change: { ...p0, seq: seq++, chained: true, baseVersion: null, baseHash: p0.hash } });
+        for (const change of contentThenDelete(p0, seq, ctx.newId())) mutations.push({ op: 'putPending', change });
+        seq += 2;
         mutations.push({ op: 'putItem', item: synced(l, s) });
         report.redeleted++;
         continue;
